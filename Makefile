@@ -1,0 +1,56 @@
+# Two commands for a newcomer: `make workbench` and `make test`. See README.md.
+
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+# A pip constraints file (CI passes one of ../shared/openedx-constraints/).
+CONSTRAINTS ?=
+PIP_FLAGS := $(if $(CONSTRAINTS),-c $(CONSTRAINTS),)
+BIN := $(VENV)/bin
+DJANGO := DJANGO_SETTINGS_MODULE=ai_tutor.workbench.settings $(BIN)/python -m django
+
+.PHONY: install workbench test test-tutor-plugin lint format bench translations clean
+
+$(BIN)/.installed: setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(PIP_FLAGS) -e '.[dev,all]'
+	touch $@
+
+install: $(BIN)/.installed
+
+var/.migrated: $(BIN)/.installed
+	mkdir -p var
+	$(DJANGO) migrate --run-syncdb --verbosity 0
+	touch $@
+
+workbench: var/.migrated ## Serve the tutor in the xblock-sdk workbench on 127.0.0.1:$(PORT)
+	PORT=$(PORT) $(DJANGO) runserver 127.0.0.1:$(PORT)
+
+tests/oidc_provider/node_modules/.installed: tests/oidc_provider/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix tests/oidc_provider
+	touch $@
+
+test: $(BIN)/.installed var/.migrated $(if $(wildcard tests/oidc_provider/package-lock.json),tests/oidc_provider/node_modules/.installed) ## Run the whole suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) test-tutor-plugin
+
+TUTOR_VENV ?= .venv-tutor
+test-tutor-plugin: ## The Tutor plugin's tests, in a virtual environment of its own
+	@if [ -d tutor_plugin/tests ]; then \
+	  [ -x $(TUTOR_VENV)/bin/pytest ] || { $(PYTHON) -m venv $(TUTOR_VENV) && \
+	    $(TUTOR_VENV)/bin/pip install --quiet --upgrade pip && \
+	    $(TUTOR_VENV)/bin/pip install --quiet -e ./tutor_plugin pytest; }; \
+	  $(TUTOR_VENV)/bin/python -m pytest -c tutor_plugin/pyproject.toml --rootdir tutor_plugin tutor_plugin/tests; \
+	fi
+
+lint:
+	$(BIN)/ruff check ai_tutor tests
+	$(BIN)/ruff format --check ai_tutor tests
+
+format:
+	$(BIN)/ruff format ai_tutor tests
+	$(BIN)/ruff check --fix ai_tutor tests
+
+clean:
+	rm -rf $(VENV) $(TUTOR_VENV) var build dist *.egg-info

@@ -1,0 +1,388 @@
+"""The `ai_tutor` XBlock: a chat with an AI tutor inside a course unit.
+
+The block stays thin: it reads requests and fields and renders views; the work is done by
+plain modules (`config`, `prompt`, `providers`, `conversation`, `rendering`, `identity`,
+`context`) that know nothing of XBlock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import unicodedata
+from typing import Any
+
+from web_fragments.fragment import Fragment
+from webob import Response
+from xblock.completable import XBlockCompletionMode
+from xblock.core import XBlock
+from xblock.fields import List, Scope, String
+from xblock.utils.studio_editable import StudioEditableXBlockMixin
+
+from ai_tutor import conversation
+from ai_tutor.config import ConfigError, TutorConfig, load_config
+from ai_tutor.errors import BadQuestion, TutorError, Unavailable
+from ai_tutor.prompt import MODES, PromptParts, build_request
+from ai_tutor.providers import ProviderError, provider_for
+from ai_tutor.providers.base import Citation, Completion
+from ai_tutor.rendering import render_markdown
+from ai_tutor.retrieval import Passage, split_passages
+from ai_tutor.templating import render_html, static_text
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+# Characters that render as nothing: a question made only of them is empty.
+_INVISIBLE_CATEGORIES = {"Cf", "Zs", "Zl", "Zp", "Cc"}
+
+_PROVIDER_MESSAGES = {
+    "timeout": "The tutor is busy. Please try again in a moment.",
+    "connection": "The tutor cannot be reached right now. Please try again in a moment.",
+    "rate_limited": "The tutor is busy. Please try again in a moment.",
+    "overloaded": "The tutor is busy. Please try again in a moment.",
+    "context_too_long": "This conversation has grown too long for the tutor. Clear it to go on.",
+    "content_filter": "The tutor cannot answer that question.",
+    "refusal": "The tutor cannot answer that question.",
+}
+_NEUTRAL_MESSAGE = "The tutor is not available right now. Your course team has been told."
+
+
+def _json_response(payload: dict[str, Any], status: int = 200, **headers: str) -> Response:
+    response = Response(
+        body=json.dumps(payload).encode("utf-8"),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+    )
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = value
+    return response
+
+
+def _error_response(error: TutorError) -> Response:
+    payload: dict[str, Any] = {"error": {"code": error.code, "message": error.message}}
+    payload["error"].update(error.extra)
+    headers = {}
+    if error.retry_after is not None:
+        headers["Retry_After"] = str(error.retry_after)
+    return _json_response(payload, error.status, **headers)
+
+
+def _read_json_object(request: Any) -> dict[str, Any]:
+    if request.method != "POST":
+        raise TutorError("method_not_allowed", "Use POST.", status=405)
+    body = request.body or b""
+    if len(body) > MAX_BODY_BYTES:
+        raise BadQuestion("too_large", "The request is too large.")
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BadQuestion("bad_json", "The request is not valid JSON.") from error
+    if not isinstance(payload, dict):
+        raise BadQuestion("bad_json", "The request must be a JSON object.")
+    return payload
+
+
+def _clean_question(value: Any, max_chars: int) -> str:
+    if not isinstance(value, str):
+        raise BadQuestion("bad_question", "The question must be text.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:  # lone surrogates from "\ud800" escapes
+        raise BadQuestion("bad_question", "The question contains invalid characters.") from error
+    if "\x00" in value:
+        raise BadQuestion("bad_question", "The question contains invalid characters.")
+    question = value.strip()
+    if all(unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in question):
+        raise BadQuestion("empty_question", "Please type a question.")
+    if len(question) > max_chars:
+        raise BadQuestion(
+            "question_too_long",
+            f"Please keep your question under {max_chars} characters.",
+        )
+    return question
+
+
+@XBlock.wants("settings", "user", "i18n", "ai_tutor_identity_token")
+class AITutorBlock(StudioEditableXBlockMixin, XBlock):
+    """A learner chats with an AI tutor that knows the unit the block sits in."""
+
+    display_name = String(
+        display_name="Display name",
+        help="The name learners see above the chat.",
+        default="AI Tutor",
+        scope=Scope.settings,
+    )
+    mode = String(
+        display_name="Tutoring style",
+        help="Socratic guides with questions, Explain explains fully, Practice sets new exercises.",
+        default="socratic",
+        values=[
+            {"display_name": "Socratic", "value": "socratic"},
+            {"display_name": "Explain", "value": "explain"},
+            {"display_name": "Practice", "value": "practice"},
+        ],
+        scope=Scope.settings,
+    )
+    instructions = String(
+        display_name="Tutor instructions",
+        help="Added to the tutor's instructions; they can narrow what it does, not lift its rules.",
+        default="",
+        multiline_editor=True,
+        scope=Scope.settings,
+    )
+    course_material = String(
+        display_name="Course material",
+        help="Extra text the tutor may draw on, beside the unit's own components.",
+        default="",
+        multiline_editor=True,
+        scope=Scope.content,
+    )
+    welcome_message = String(
+        display_name="Welcome message",
+        help="The tutor's first words, shown before the learner asks anything.",
+        default="Hi! I am your AI tutor for this unit. What would you like to understand better?",
+        scope=Scope.settings,
+    )
+    model_override = String(
+        display_name="Model",
+        help="Leave empty to use the model your site's operator configured.",
+        default="",
+        scope=Scope.settings,
+    )
+    conversation = List(
+        help="This learner's conversation with the tutor: a list of turns.",
+        default=[],
+        scope=Scope.user_state,
+    )
+
+    editable_fields = (
+        "display_name",
+        "mode",
+        "instructions",
+        "course_material",
+        "welcome_message",
+        "model_override",
+    )
+
+    block_settings_key = "ai_tutor"
+    has_score = False
+    completion_mode = XBlockCompletionMode.EXCLUDED
+    has_author_view = False
+
+    # ---------------------------------------------------------------- configuration
+
+    def tutor_config(self) -> TutorConfig:
+        """The operator's settings. Raises ConfigError when they are unusable."""
+        service = self.runtime.service(self, "settings")
+        raw = service.get_settings_bucket(self, {}) if service else {}
+        return load_config(raw)
+
+    def _gettext(self, text: str) -> str:
+        service = self.runtime.service(self, "i18n")
+        return service.gettext(text) if service else text
+
+    @property
+    def block_id(self) -> str:
+        return str(self.scope_ids.usage_id)
+
+    # ---------------------------------------------------------------- views
+
+    def student_view(self, context: dict[str, Any] | None = None) -> Fragment:
+        try:
+            max_chars = self.tutor_config().max_question_chars
+        except ConfigError:
+            max_chars = TutorConfig.max_question_chars
+
+        turns = [
+            {
+                "role": turn["role"],
+                "text": turn["content"],
+                "html": render_markdown(turn["content"]) if turn["role"] == "assistant" else "",
+                "citations": conversation.citations_of(turn),
+                "offline": bool(turn.get("offline")),
+                "truncated": bool(turn.get("truncated")),
+            }
+            for turn in conversation.valid_turns(self.conversation)
+        ]
+        html = render_html(
+            "student_view.html",
+            {
+                "block_id": self.block_id,
+                "display_name": self.display_name,
+                "welcome_html": render_markdown(self.welcome_message),
+                "turns": turns,
+                "max_chars": max_chars,
+            },
+        )
+        fragment = Fragment(html)
+        fragment.add_css(static_text("ai_tutor.css"))
+        fragment.add_javascript(static_text("ai_tutor.js"))
+        fragment.initialize_js("AITutorBlock", {"maxQuestionChars": max_chars})
+        return fragment
+
+    def validate_field_data(self, validation: Any, data: Any) -> None:
+        from xblock.validation import ValidationMessage
+
+        if data.mode not in MODES:
+            validation.add(ValidationMessage(ValidationMessage.ERROR, "Unknown tutoring style."))
+
+    # ---------------------------------------------------------------- handlers
+
+    @XBlock.handler
+    def ask(self, request: Any, suffix: str = "") -> Response:
+        """Answer `{"question": ...}` with the tutor's reply, and keep both in the history."""
+        started = time.monotonic()
+        try:
+            config = self._config_or_unavailable()
+            payload = _read_json_object(request)
+            question = _clean_question(payload.get("question"), config.max_question_chars)
+            if not config.enabled:
+                raise Unavailable("disabled", "The tutor is turned off on this site for now.")
+            learner_lines = self._learner_lines(request, config)
+            completion, citations, provider_name = self._answer(config, question, learner_lines)
+        except TutorError as error:
+            return _error_response(self._translated(error))
+
+        reply = conversation.reply_turn(
+            Completion(
+                text=completion.text,
+                input_tokens=completion.input_tokens,
+                output_tokens=completion.output_tokens,
+                stop_reason=completion.stop_reason,
+                truncated=completion.truncated,
+                citations=completion.citations or citations,
+                offline=completion.offline,
+            ),
+            provider_name,
+        )
+        self.conversation = conversation.appended(
+            conversation.valid_turns(self.conversation),
+            [conversation.question_turn(question), reply],
+            config.max_stored_turns,
+        )
+        log.info(
+            "ai_tutor question answered: block=%s provider=%s model=%s input_tokens=%d "
+            "output_tokens=%d stop=%s latency_ms=%d",
+            self.block_id,
+            provider_name,
+            config.effective_model if provider_name != "offline" else "bm25",
+            completion.input_tokens,
+            completion.output_tokens,
+            completion.stop_reason,
+            (time.monotonic() - started) * 1000,
+        )
+        return _json_response(
+            {
+                "reply_html": render_markdown(reply["content"]),
+                "reply_text": reply["content"],
+                "citations": reply["citations"],
+                "provider": provider_name,
+                "offline": reply["offline"],
+                "truncated": reply["truncated"],
+            }
+        )
+
+    @XBlock.handler
+    def clear(self, request: Any, suffix: str = "") -> Response:
+        """Empty this learner's conversation."""
+        try:
+            _read_json_object(request)
+        except TutorError as error:
+            return _error_response(self._translated(error))
+        self.conversation = []
+        return _json_response({"cleared": True})
+
+    # ---------------------------------------------------------------- the steps of a question
+
+    def _config_or_unavailable(self) -> TutorConfig:
+        try:
+            return self.tutor_config()
+        except ConfigError as error:
+            log.error("ai_tutor is misconfigured: %s", error)
+            raise Unavailable("misconfigured", _NEUTRAL_MESSAGE) from error
+
+    def _learner_lines(self, request: Any, config: TutorConfig) -> list[str]:
+        """Check the learner's identity as configured; lines describing them for the prompt."""
+        from ai_tutor.identity import IdentityError, check_learner, describe_learner
+
+        try:
+            identity = check_learner(self, request, config.oidc)
+        except IdentityError as error:
+            extra = {"login_url": error.login_url} if error.login_url else {}
+            raise TutorError(
+                f"identity_{error.reason}", error.message, status=error.status, extra=extra
+            ) from error
+        if identity is None:
+            return []
+        return describe_learner(identity, config.oidc, is_course_staff=self._is_course_staff())
+
+    def _is_course_staff(self) -> bool:
+        service = self.runtime.service(self, "user")
+        if service is None:
+            return False
+        user = service.get_current_user()
+        attributes = getattr(user, "opt_attrs", {}) or {}
+        return bool(attributes.get("edx-platform.user_is_staff")) or attributes.get(
+            "edx-platform.user_role"
+        ) in ("staff", "instructor")
+
+    def _unit_material(self) -> tuple[str, list[Passage]]:
+        from ai_tutor.context.unit import gather_unit_components
+
+        passages: list[Passage] = []
+        unit_name = ""
+        parent = self.get_parent() if self.parent else None
+        if parent is not None:
+            unit_name = str(getattr(parent, "display_name", "") or "")
+        for component in gather_unit_components(self):
+            passages += split_passages(component.block_id, component.display_name, component.text)
+        if self.course_material.strip():
+            passages += split_passages(
+                f"{self.block_id}#material", self._gettext("Course material"), self.course_material
+            )
+        return unit_name or self.display_name, passages
+
+    def _answer(
+        self, config: TutorConfig, question: str, learner_lines: list[str]
+    ) -> tuple[Completion, tuple[Citation, ...], str]:
+        unit_name, material = self._unit_material()
+        history = conversation.prompt_messages(self.conversation, config.history_turns)
+        request, citations = build_request(
+            parts=PromptParts(self.mode, self.instructions, learner_lines, unit_name),
+            material=material,
+            history=history,
+            question=question,
+            model=self.model_override.strip() or config.effective_model,
+            max_output_tokens=config.max_output_tokens,
+            token_budget=config.context_token_budget,
+        )
+        try:
+            provider = provider_for(config)
+            return provider.complete(request), citations, provider.name
+        except ProviderError as error:
+            log.error(
+                "ai_tutor provider failed: block=%s provider=%s kind=%s detail=%s",
+                self.block_id,
+                config.provider,
+                error.kind,
+                error,
+            )
+            message = _PROVIDER_MESSAGES.get(error.kind, _NEUTRAL_MESSAGE)
+            retry_after = int(error.retry_after) + 1 if error.retry_after is not None else 5
+            raise Unavailable(f"provider_{error.kind}", message, retry_after=retry_after) from error
+
+    def _translated(self, error: TutorError) -> TutorError:
+        error.message = self._gettext(error.message)
+        return error
+
+    # ---------------------------------------------------------------- workbench
+
+    @staticmethod
+    def workbench_scenarios() -> list[tuple[str, str]]:
+        from ai_tutor.workbench.scenarios import tutor_scenarios
+
+        return tutor_scenarios()
+

@@ -1,0 +1,28 @@
+"""Templates and static files shipped inside the package (`ai_tutor.templates`, `ai_tutor.static`).
+
+They are read through `importlib.resources` on those subpackages, which works from a wheel
+and from setuptools' editable installs alike.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any
+
+
+@functools.lru_cache(maxsize=64)
+def template_text(name: str) -> str:
+    return resources.files("ai_tutor.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=64)
+def static_text(name: str) -> str:
+    return resources.files("ai_tutor.static").joinpath(name).read_text(encoding="utf-8")
+
+
+def render_html(name: str, context: dict[str, Any]) -> str:
+    """Render a Django template of the package (autoescaping on, `{% load i18n %}` works)."""
+    from django.template import Context, Template
+
+    return Template(template_text(name)).render(Context(context))
