@@ -75,8 +75,9 @@ def write_element(element: etree._Element, writer: LineWriter) -> None:
     if name in _VOID_TAGS:
         return
     if name == "pre":
+        # Line breaks are the content here; hidden parts are still left out.
         writer.break_line()
-        for line in element.text_content().splitlines():
+        for line in "".join(_preformatted(element)).splitlines():
             writer.add_line(line)
         return
 
@@ -98,3 +99,16 @@ def write_element(element: etree._Element, writer: LineWriter) -> None:
     elif name in CELL_TAGS:
         writer.write(" ")
 
+
+
+def _preformatted(element: etree._Element) -> list[str]:
+    """Return the visible text pieces of a `<pre>`, with `<br>` as a newline."""
+    pieces = [element.text or ""]
+    for child in element:
+        name = tag_name(child)
+        if name == "br":
+            pieces.append("\n")
+        elif name and name not in INVISIBLE_TAGS and not is_hidden(child):
+            pieces.extend(_preformatted(child))
+        pieces.append(child.tail or "")
+    return pieces

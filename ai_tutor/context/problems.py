@@ -119,6 +119,7 @@ def _parse(olx: str) -> etree._Element:
         remove_comments=True,
         remove_pis=True,
         huge_tree=False,
+        encoding="utf-8",
     )
     # Bytes with a fixed encoding, so an XML declaration naming another one is harmless.
     return etree.fromstring(olx.encode("utf-8", "replace"), parser=parser)

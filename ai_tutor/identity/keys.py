@@ -165,12 +165,12 @@ class ProviderKeys:
         """The key to verify a token whose header names `kid` and `alg`."""
         with self._lock:
             now = _now()
-            self._ensure_fresh(now)
+            just_loaded = self._ensure_fresh(now)
             key = self._find(kid, alg)
             if key is not None:
                 return key
 
-            if now - self._last_unknown_kid_fetch < self._cooldown:
+            if just_loaded or now - self._last_unknown_kid_fetch < self._cooldown:
                 raise IdentityError(Reason.UNKNOWN_KEY, "unknown kid; re-fetch in cooldown")
             self._last_unknown_kid_fetch = now
             log.info("Unknown signing key id: re-fetching the provider's JWKS")
@@ -192,13 +192,14 @@ class ProviderKeys:
             return fitting[0] if len(fitting) == 1 else None
         return self._keys.get(kid)
 
-    def _ensure_fresh(self, now: float) -> None:
+    def _ensure_fresh(self, now: float) -> bool:
+        """Load or refresh when due; True when the key set was fetched just now."""
         if self._keys is not None and now < self._expires_at:
-            return
+            return False
         if now < self._next_attempt_at:
             if self._keys is None:
                 raise IdentityError(Reason.PROVIDER_UNREACHABLE, "waiting before retrying")
-            return
+            return False
 
         try:
             self._load_discovery()
@@ -212,6 +213,8 @@ class ProviderKeys:
                 "Refreshing the provider's keys failed (%s); keeping the last good key set",
                 error.reason.value,
             )
+            return False
+        return True
 
     def _load_discovery(self) -> None:
         if not self._discovery_url:

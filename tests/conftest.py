@@ -1,0 +1,17 @@
+"""Test setup shared by every test: Django configured with the workbench settings.
+
+xblock-sdk's settings need a `var/` folder in the working directory; the tests make it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+os.chdir(ROOT)
+(ROOT / "var").mkdir(exist_ok=True)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ai_tutor.workbench.settings")
+django.setup()

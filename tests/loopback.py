@@ -1,0 +1,129 @@
+"""Loopback HTTP servers that speak the providers' wire formats, for the real SDKs to call.
+
+`ProviderServer` answers Anthropic's Messages API (`POST /v1/messages`) and OpenAI's Chat
+Completions (`POST /v1/chat/completions`, also under Azure's `/openai/v1/`). It records each
+request (path, headers, JSON body) so tests can check what the SDK sent, and replies with
+what a test scripted, in the providers' own response shapes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class Scripted:
+    """What the server answers next: a status, a JSON body and headers."""
+
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def anthropic_message(
+    text: str, *, stop_reason: str = "end_turn", input_tokens: int = 50, output_tokens: int = 9, model: str = "claude-test"
+) -> dict[str, Any]:
+    return {
+        "id": "msg_loopback",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": text}] if text else [],
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+    }
+
+
+def chat_completion(
+    text: str | None, *, finish_reason: str = "stop", prompt_tokens: int = 60, completion_tokens: int = 11, model: str = "gpt-test"
+) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-loopback",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": None},
+                "finish_reason": finish_reason,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+class ProviderServer:
+    """A threaded loopback server; use `with ProviderServer().running() as server:`."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.script: list[Scripted] = []
+        self.default: Callable[[Recorded], Scripted] = self._echo
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _echo(recorded: Recorded) -> Scripted:
+        if recorded.path.endswith("/messages"):
+            return Scripted(body=anthropic_message("Think about where the light is absorbed."))
+        return Scripted(body=chat_completion("Think about where the light is absorbed."))
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[ProviderServer]:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                recorded = Recorded(
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    json.loads(raw or b"{}"),
+                )
+                with outer._lock:
+                    outer.requests.append(recorded)
+                    answer = outer.script.pop(0) if outer.script else outer.default(recorded)
+                payload = json.dumps(answer.body or {}).encode()
+                self.send_response(answer.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
