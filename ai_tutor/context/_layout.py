@@ -13,17 +13,77 @@ from lxml import etree
 
 # Elements whose whole content never reaches the learner's eyes as text.
 INVISIBLE_TAGS = frozenset(
-    {"script", "style", "template", "noscript", "head", "title", "meta", "link", "object",
-     "embed", "iframe", "frame", "frameset", "applet", "param", "base", "svg", "canvas"}
+    {
+        "script",
+        "style",
+        "template",
+        "noscript",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "object",
+        "embed",
+        "iframe",
+        "frame",
+        "frameset",
+        "applet",
+        "param",
+        "base",
+        "svg",
+        "canvas",
+    }
 )
 
 # Elements that start and end a line of their own.
 BLOCK_TAGS = frozenset(
-    {"address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
-     "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1",
-     "h2", "h3", "h4", "h5", "h6", "header", "hr", "html", "legend", "li", "main", "nav", "ol",
-     "p", "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul",
-     "option", "textarea", "label"}
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "html",
+        "legend",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "tfoot",
+        "thead",
+        "tr",
+        "ul",
+        "option",
+        "textarea",
+        "label",
+    }
 )
 # Table cells: joined on their row's line by " | ".
 CELL_TAGS = frozenset({"td", "th"})
@@ -43,7 +103,8 @@ def tag_name(element: etree._Element) -> str:
     tag = element.tag
     if not isinstance(tag, str):
         return ""
-    return etree.QName(tag).localname.lower()
+    # Not etree.QName: it rejects names the HTML parser accepts ("a&b").
+    return tag.rpartition("}")[2].lower()
 
 
 def is_hidden(element: etree._Element) -> bool:

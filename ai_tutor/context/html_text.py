@@ -42,7 +42,9 @@ def html_to_text(html: str) -> str:
         return ""
 
     parser = lxml.html.HTMLParser(
-        remove_comments=True, remove_pis=True, no_network=True, default_doctype=False,
+        remove_comments=True,
+        remove_pis=True,
+        no_network=True,
         encoding="utf-8",
     )
     try:
@@ -98,7 +100,6 @@ def write_element(element: etree._Element, writer: LineWriter) -> None:
         writer.break_line()
     elif name in CELL_TAGS:
         writer.write(" ")
-
 
 
 def _preformatted(element: etree._Element) -> list[str]:

@@ -32,25 +32,82 @@ from ai_tutor.context._layout import (
 log = logging.getLogger(__name__)
 
 RESPONSE_TAGS = frozenset(
-    {"multiplechoiceresponse", "choiceresponse", "optionresponse", "stringresponse",
-     "numericalresponse", "formularesponse", "customresponse", "imageresponse",
-     "annotationresponse", "schematicresponse"}
+    {
+        "multiplechoiceresponse",
+        "choiceresponse",
+        "optionresponse",
+        "stringresponse",
+        "numericalresponse",
+        "formularesponse",
+        "customresponse",
+        "imageresponse",
+        "annotationresponse",
+        "schematicresponse",
+    }
 )
 
 # Everything under these is about the answer (or is code) and is never rendered.
 ANSWER_TAGS = frozenset(
-    {"solution", "solutionset", "answer", "script", "style", "hint", "hintgroup", "hintpart",
-     "demandhint", "choicehint", "optionhint", "stringequalhint", "regexphint", "stringhint",
-     "formulahint", "numericalhint", "customhint", "compoundhint", "booleanhint",
-     "correcthint", "additional_answer", "responseparam", "targetedfeedback",
-     "targetedfeedbackset", "explanation"}
+    {
+        "solution",
+        "solutionset",
+        "answer",
+        "script",
+        "style",
+        "hint",
+        "hintgroup",
+        "hintpart",
+        "demandhint",
+        "choicehint",
+        "optionhint",
+        "stringequalhint",
+        "regexphint",
+        "stringhint",
+        "formulahint",
+        "numericalhint",
+        "customhint",
+        "compoundhint",
+        "booleanhint",
+        "correcthint",
+        "additional_answer",
+        "responseparam",
+        "targetedfeedback",
+        "targetedfeedbackset",
+        "explanation",
+    }
 )
 
 # Presentational markup whose text the learner reads, besides BLOCK_TAGS and CELL_TAGS.
 _INLINE_TAGS = frozenset(
-    {"a", "abbr", "b", "big", "cite", "code", "del", "em", "font", "i", "ins", "kbd", "mark",
-     "nobr", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "tt", "u",
-     "var", "text"}
+    {
+        "a",
+        "abbr",
+        "b",
+        "big",
+        "cite",
+        "code",
+        "del",
+        "em",
+        "font",
+        "i",
+        "ins",
+        "kbd",
+        "mark",
+        "nobr",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "tt",
+        "u",
+        "var",
+        "text",
+    }
 )
 _TABLE_TAGS = frozenset({"col", "colgroup"})
 # Capa's legacy paragraph markers; they carry no text.
@@ -235,8 +292,13 @@ class _ProblemWriter:
 
     def annotation(self, annotationinput: etree._Element) -> None:
         """Write an annotation exercise: passage, prompts and tag options without flags."""
-        prefixes = {"title": "", "text": "Annotated text: ", "comment": "Comment: ",
-                    "comment_prompt": "", "tag_prompt": ""}
+        prefixes = {
+            "title": "",
+            "text": "Annotated text: ",
+            "comment": "Comment: ",
+            "comment_prompt": "",
+            "tag_prompt": "",
+        }
         for child in annotationinput:
             name = tag_name(child)
             if name in prefixes:

@@ -109,10 +109,10 @@ def parse_srt(srt: str) -> list[Cue]:
 def parse_sjson(sjson: str | bytes | dict[str, object]) -> list[Cue]:
     """Read edx SJSON into cues. Raises ValueError when it is not SJSON."""
     data = json.loads(sjson) if isinstance(sjson, (str, bytes)) else sjson
-    if not isinstance(data, dict) or not isinstance(data.get("text"), list):
+    texts = data.get("text") if isinstance(data, dict) else None
+    if not isinstance(texts, list):
         raise ValueError("not an SJSON transcript: no 'text' list")
 
-    texts: list[object] = data["text"]
     starts = _times(data.get("start"), len(texts))
     ends = _times(data.get("end"), len(texts))
     return [
@@ -178,7 +178,6 @@ def _times(values: object, count: int) -> Sequence[float | None]:
     if not isinstance(values, list) or len(values) != count:
         return [None] * count
     return [
-        value / 1000.0 if isinstance(value, (int, float)) and not isinstance(value, bool)
-        else None
+        value / 1000.0 if isinstance(value, (int, float)) and not isinstance(value, bool) else None
         for value in values
     ]

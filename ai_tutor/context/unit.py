@@ -79,9 +79,7 @@ def gather_unit_components(block: Any, transcript_language: str | None = None) -
     return components
 
 
-def _read_component(
-    child: Any, own_id: str, transcript_language: str | None
-) -> Component | None:
+def _read_component(child: Any, own_id: str, transcript_language: str | None) -> Component | None:
     block_id = str(child.scope_ids.usage_id)
     if block_id == own_id:
         return None

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -26,9 +26,9 @@ from .settings import OidcSettings
 
 log = logging.getLogger(__name__)
 
-PublicKey = Union[
-    rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey
-]
+PublicKey = (
+    rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
+)
 
 MAX_DOCUMENT_BYTES = 512 * 1024
 

@@ -46,9 +46,7 @@ def _find_record(user_id: int, backend: str) -> Any:
         from social_django.models import UserSocialAuth  # noqa: PLC0415 - LMS only
     except ImportError:
         return None
-    return (
-        UserSocialAuth.objects.filter(user_id=user_id, provider=backend).order_by("-id").first()
-    )
+    return UserSocialAuth.objects.filter(user_id=user_id, provider=backend).order_by("-id").first()
 
 
 def _refreshed_identity(

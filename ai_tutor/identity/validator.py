@@ -207,9 +207,7 @@ def _roles(claims: Mapping[str, Any], settings: OidcSettings) -> tuple[str, ...]
 
 def _clean(text: str) -> str:
     """Printable, single-line and short: these values end up in a prompt."""
-    printable = "".join(
-        char if unicodedata.category(char)[0] != "C" else " " for char in text
-    )
+    printable = "".join(char if unicodedata.category(char)[0] != "C" else " " for char in text)
     return " ".join(printable.split())[:MAX_TEXT_CHARS]
 
 

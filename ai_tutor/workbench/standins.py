@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 from web_fragments.fragment import Fragment
+from webob import Response
 from xblock.core import XBlock
 from xblock.fields import Dict, Scope, String
 
@@ -104,12 +105,31 @@ class VideoStandIn(XBlock):
         block.transcripts = json.loads(node.get("transcripts") or "{}")
         return block
 
+    def _transcript_language(self, wanted: str | None) -> str | None:
+        if wanted in self.transcript_texts:
+            return wanted
+        if "en" in self.transcript_texts:
+            return "en"
+        return sorted(self.transcript_texts)[0] if self.transcript_texts else None
+
+    @XBlock.handler
+    def transcript(self, request: Any, dispatch: str = "") -> Response:
+        """The LMS video block's transcript API, `download` dispatch: the SRT file itself."""
+        language = self._transcript_language(request.GET.get("lang"))
+        if not dispatch.startswith("download") or language is None:
+            return Response(status=404)
+        return Response(
+            body=self.transcript_texts[language].encode("utf-8"),
+            content_type="application/x-subrip",
+            charset="utf-8",
+        )
+
     def student_view(self, context: Any = None) -> Fragment:
         from ai_tutor.context.transcripts import transcript_to_text
 
         text = ""
-        if self.transcript_texts:
-            language = "en" if "en" in self.transcript_texts else sorted(self.transcript_texts)[0]
+        language = self._transcript_language(None)
+        if language is not None:
             text = transcript_to_text(self.transcript_texts[language])
         body = '<p><em>Video (played only in the LMS).</em></p>'
         if text:

@@ -32,14 +32,37 @@ EXPECTED_LEFT_OUT = {
 
 # Elements whose text or code is about the answer (the test's own list).
 ANSWER_ELEMENTS = {
-    "solution", "answer", "script", "hint", "demandhint", "choicehint", "optionhint",
-    "stringequalhint", "additional_answer", "responseparam", "correcthint", "compoundhint",
-    "hintgroup", "targetedfeedbackset", "solutionset",
+    "solution",
+    "answer",
+    "script",
+    "hint",
+    "demandhint",
+    "choicehint",
+    "optionhint",
+    "stringequalhint",
+    "additional_answer",
+    "responseparam",
+    "correcthint",
+    "compoundhint",
+    "hintgroup",
+    "targetedfeedbackset",
+    "solutionset",
 }
 # Attributes that hold answers, grading code or answer regions.
 ANSWER_ATTRIBUTES = {
-    "answer", "correct_answer", "rectangle", "regions", "expect", "cfn", "initial_state",
-    "submit_analyses", "gradefn", "samples", "markdown", "default", "partial_answers",
+    "answer",
+    "correct_answer",
+    "rectangle",
+    "regions",
+    "expect",
+    "cfn",
+    "initial_state",
+    "submit_analyses",
+    "gradefn",
+    "samples",
+    "markdown",
+    "default",
+    "partial_answers",
 }
 # Markers the answer-bearing markdown uses, and words that would flag a choice.
 MARKERS = ["(x)", "[x]", "{{", "}}", "[explanation]", "||", ">>", "<<", "or="]
@@ -219,8 +242,10 @@ def test_the_question_is_still_there(name: str, olx: str) -> None:
 
     lines = text.splitlines()
     for tag, choices in problem.choice_groups:
-        header = "Options (choose all that apply):" if tag == "checkboxgroup" else (
-            "Options (choose one):"
+        header = (
+            "Options (choose all that apply):"
+            if tag == "checkboxgroup"
+            else "Options (choose one):"
         )
         start = lines.index(header)
         listed = lines[start + 1 : start + 1 + len(choices)]
@@ -328,9 +353,18 @@ def test_every_kind_of_answer_and_hint_is_left_out() -> None:
     assert text is not None
     assert "SECRET" not in text
     assert "31415" not in text and "27182" not in text
-    for visible in ("Pick the prime number.", "Which is prime?", "- Seven", "- Eight", "- Red",
-                    "- Square", "[dropdown: Blue; Loud]", "Pick a colour", "[text input]",
-                    "[number input]"):
+    for visible in (
+        "Pick the prime number.",
+        "Which is prime?",
+        "- Seven",
+        "- Eight",
+        "- Red",
+        "- Square",
+        "[dropdown: Blue; Loud]",
+        "Pick a colour",
+        "[text input]",
+        "[number input]",
+    ):
         assert visible in text
 
 
@@ -338,12 +372,14 @@ def test_correct_choices_look_exactly_like_the_others() -> None:
     flags = [("true", "false", "false"), ("false", "false", "true"), ("false", "true", "false")]
     texts = set()
     for first, second, third in flags:
-        texts.add(problem_to_safe_text(
-            "<problem><multiplechoiceresponse><label>Q?</label><choicegroup>"
-            f'<choice correct="{first}">A</choice><choice correct="{second}">B</choice>'
-            f'<choice correct="{third}">C</choice></choicegroup></multiplechoiceresponse>'
-            "</problem>"
-        ))
+        texts.add(
+            problem_to_safe_text(
+                "<problem><multiplechoiceresponse><label>Q?</label><choicegroup>"
+                f'<choice correct="{first}">A</choice><choice correct="{second}">B</choice>'
+                f'<choice correct="{third}">C</choice></choicegroup></multiplechoiceresponse>'
+                "</problem>"
+            )
+        )
     assert texts == {"Q?\nOptions (choose one):\n- A\n- B\n- C"}
 
 
@@ -354,19 +390,34 @@ def test_correct_choices_look_exactly_like_the_others() -> None:
         ("", "empty"),
         ("<notaproblem><p>Hi</p></notaproblem>", "root is not <problem>"),
         ("<problem><coderesponse><textbox/></coderesponse></problem>", "unknown response"),
-        ("<problem><symbolicresponse answer='x'><textline/></symbolicresponse></problem>",
-         "unknown response"),
+        (
+            "<problem><symbolicresponse answer='x'><textline/></symbolicresponse></problem>",
+            "unknown response",
+        ),
         ("<problem><p>Q</p><iframe src='x'/></problem>", "unknown element"),
-        ("<problem><customresponse><drag_and_drop_input/></customresponse></problem>",
-         "unknown input"),
-        ("<problem><choiceresponse><checkboxgroup><choice correct='true'>A</choice>"
-         "<weird/></checkboxgroup></choiceresponse></problem>", "unknown child of a group"),
-        ("<problem><optionresponse><optioninput options=\"__import__('os')\"/>"
-         "</optionresponse></problem>", "options attribute is not a literal"),
-        ('<?xml version="1.0"?><!DOCTYPE problem [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-         "<problem><p>&x;</p></problem>", "external entity"),
-        ('<!DOCTYPE problem [<!ENTITY a "SECRET">]><problem><p>&a;</p></problem>',
-         "internal entity"),
+        (
+            "<problem><customresponse><drag_and_drop_input/></customresponse></problem>",
+            "unknown input",
+        ),
+        (
+            "<problem><choiceresponse><checkboxgroup><choice correct='true'>A</choice>"
+            "<weird/></checkboxgroup></choiceresponse></problem>",
+            "unknown child of a group",
+        ),
+        (
+            "<problem><optionresponse><optioninput options=\"__import__('os')\"/>"
+            "</optionresponse></problem>",
+            "options attribute is not a literal",
+        ),
+        (
+            '<?xml version="1.0"?><!DOCTYPE problem [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            "<problem><p>&x;</p></problem>",
+            "external entity",
+        ),
+        (
+            '<!DOCTYPE problem [<!ENTITY a "SECRET">]><problem><p>&a;</p></problem>',
+            "internal entity",
+        ),
         ("<problem><p>&undefinedentity;</p></problem>", "undefined entity"),
         ("<problem><textline/></problem>", "input outside any response"),
         ("<problem/>", "no text at all"),

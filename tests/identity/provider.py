@@ -145,7 +145,11 @@ class LoopbackProvider:
         jwks_url = self.serve(f"{base}/discovery/v2.0/keys", {"keys": jwks})
         discovery = self.serve(
             f"{base}/v2.0/.well-known/openid-configuration",
-            {"issuer": issuer, "jwks_uri": jwks_url, "id_token_signing_alg_values_supported": ["RS256"]},
+            {
+                "issuer": issuer,
+                "jwks_uri": jwks_url,
+                "id_token_signing_alg_values_supported": ["RS256"],
+            },
         )
         return discovery, issuer
 

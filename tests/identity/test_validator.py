@@ -30,7 +30,11 @@ CUSTOM_POLICY = "B2C_1A_signup_signin"
 
 
 def settings_for(discovery_url: str, **overrides: Any) -> OidcSettings:
-    raw: dict[str, Any] = {"mode": "required", "discovery_url": discovery_url, "audience": CLIENT_ID}
+    raw: dict[str, Any] = {
+        "mode": "required",
+        "discovery_url": discovery_url,
+        "audience": CLIENT_ID,
+    }
     raw.update(overrides)
     return load_oidc_settings(raw)
 
@@ -112,9 +116,7 @@ def test_known_kid_with_a_foreign_signature_is_a_bad_signature(user_flow, rsa_ke
     assert refusal(tamper(genuine), settings_for(discovery)).reason is Reason.BAD_SIGNATURE
 
 
-def test_header_keys_jku_x5u_and_embedded_jwk_are_never_used(
-    provider, user_flow, rsa_keys
-) -> None:
+def test_header_keys_jku_x5u_and_embedded_jwk_are_never_used(provider, user_flow, rsa_keys) -> None:
     discovery, issuer = user_flow
     attacker = rsa_keys["attacker"]
     jku = provider.serve("/attacker/keys", {"keys": [public_jwk(attacker, "flow-1", "RS256")]})
@@ -171,11 +173,13 @@ def test_expired_beyond_the_leeway_is_refused_within_it_accepted(user_flow, rsa_
     discovery, issuer = user_flow
     now = int(time.time())
     long_ago = mint(
-        rsa_keys["flow"], claims_for(issuer, iat=now - 4000, nbf=now - 4000, exp=now - 90),
+        rsa_keys["flow"],
+        claims_for(issuer, iat=now - 4000, nbf=now - 4000, exp=now - 90),
         kid="flow-1",
     )
     just_now = mint(
-        rsa_keys["flow"], claims_for(issuer, iat=now - 4000, nbf=now - 4000, exp=now - 30),
+        rsa_keys["flow"],
+        claims_for(issuer, iat=now - 4000, nbf=now - 4000, exp=now - 30),
         kid="flow-1",
     )
 
@@ -193,9 +197,7 @@ def test_nbf_slightly_in_the_future_is_accepted_within_the_leeway(user_flow, rsa
     assert validate_id_token(soon, settings_for(discovery)).issuer == issuer
     assert refusal(later, settings_for(discovery)).reason is Reason.NOT_YET_VALID
     assert refusal(future_iat, settings_for(discovery)).reason is Reason.NOT_YET_VALID
-    assert refusal(soon, settings_for(discovery, leeway_seconds=0)).reason is (
-        Reason.NOT_YET_VALID
-    )
+    assert refusal(soon, settings_for(discovery, leeway_seconds=0)).reason is (Reason.NOT_YET_VALID)
 
 
 @pytest.mark.parametrize("claim", ["iss", "aud", "exp", "iat", "sub"])
@@ -226,8 +228,10 @@ def test_key_rotation_new_kid_after_one_refetch_second_unknown_kid_in_cooldown_n
 
     provider.set_jwks(
         discovery,
-        [public_jwk(rsa_keys["flow"], "flow-1", "RS256"),
-         public_jwk(rsa_keys["rotated"], "flow-2", "RS256")],
+        [
+            public_jwk(rsa_keys["flow"], "flow-1", "RS256"),
+            public_jwk(rsa_keys["rotated"], "flow-2", "RS256"),
+        ],
     )
     clock.advance(5)
     rotated = mint(rsa_keys["rotated"], claims_for(issuer), kid="flow-2")
@@ -312,9 +316,7 @@ def test_jwks_keys_without_alg_still_work(provider, rsa_keys, ec_signing_key) ->
     assert refusal(mismatched, settings).reason is Reason.BAD_SIGNATURE
 
 
-def test_encryption_symmetric_and_private_keys_in_the_jwks_are_skipped(
-    provider, rsa_keys
-) -> None:
+def test_encryption_symmetric_and_private_keys_in_the_jwks_are_skipped(provider, rsa_keys) -> None:
     encryption = public_jwk(rsa_keys["flow"], "enc-1", "RS256") | {"use": "enc"}
     symmetric = {"kty": "oct", "kid": "oct-1", "k": "c2VjcmV0", "alg": "HS256"}
     discovery, issuer = provider.add_b2c_policy(USER_FLOW, [encryption, symmetric])
@@ -388,9 +390,10 @@ def test_custom_policy_token_presented_to_a_user_flow_configuration_is_refused(
 
 def test_entra_external_id_issuer_with_the_tenant_id_as_host(provider, rsa_keys) -> None:
     issuer = f"https://{TENANT_ID}.ciamlogin.com/{TENANT_ID}/v2.0"
-    jwks = provider.serve(f"/{TENANT_ID}/discovery/v2.0/keys", {"keys": [
-        public_jwk(rsa_keys["flow"], "ciam-1", None)
-    ]})
+    jwks = provider.serve(
+        f"/{TENANT_ID}/discovery/v2.0/keys",
+        {"keys": [public_jwk(rsa_keys["flow"], "ciam-1", None)]},
+    )
     discovery = provider.serve(
         f"/{TENANT_ID}/v2.0/.well-known/openid-configuration",
         {"issuer": issuer, "jwks_uri": jwks},
@@ -455,8 +458,9 @@ def test_logs_name_the_reason_and_issuer_never_the_token_or_claims(
     caplog.set_level(logging.DEBUG, logger="ai_tutor")
 
     refusal(token, settings_for(discovery))
-    validate_id_token(mint(rsa_keys["flow"], claims_for(issuer), kid="flow-1"),
-                      settings_for(discovery))
+    validate_id_token(
+        mint(rsa_keys["flow"], claims_for(issuer), kid="flow-1"), settings_for(discovery)
+    )
 
     logged = caplog.text
     assert "reason=bad_signature" in logged and issuer in logged
@@ -471,11 +475,32 @@ def test_settings_defaults_and_bounds() -> None:
     assert defaults.accept_bearer_header is False and defaults.send_email_to_provider is False
 
     bounded = load_oidc_settings(
-        {"mode": "requried", "leeway_seconds": 3600, "algorithms": ["HS256", "none", "ES256"],
-         "issuer": "https://op.example/tenant/", "audience": "a,b"}
+        {
+            "mode": "requried",
+            "leeway_seconds": 3600,
+            "algorithms": ["HS256", "none", "ES256"],
+            "issuer": "https://op.example/tenant/",
+            "audience": "a,b",
+        }
     )
     assert bounded.mode == "required"
     assert bounded.leeway_seconds == 300
     assert bounded.algorithms == ("ES256",)
     assert bounded.discovery_url == "https://op.example/tenant/.well-known/openid-configuration"
     assert bounded.audiences == ("a", "b")
+
+
+def test_b2c_discovery_with_the_policy_as_a_query_parameter(provider, rsa_keys) -> None:
+    issuer = f"https://contoso.b2clogin.com/{TENANT_ID}/v2.0/"
+    query = f"?p={USER_FLOW.lower()}"
+    jwks = provider.serve(
+        f"/contoso.onmicrosoft.com/discovery/v2.0/keys{query}",
+        {"keys": [public_jwk(rsa_keys["flow"], "flow-1", None)]},
+    )
+    discovery = provider.serve(
+        f"/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration{query}",
+        {"issuer": issuer, "jwks_uri": jwks},
+    )
+    token = mint(rsa_keys["flow"], claims_for(issuer), kid="flow-1")
+
+    assert validate_id_token(token, settings_for(discovery, policy=USER_FLOW)).issuer == issuer

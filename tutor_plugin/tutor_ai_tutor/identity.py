@@ -164,7 +164,9 @@ def oidc_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     if not mode:
         mode = "off" if provider is None else "required"
     if mode not in OIDC_MODES:
-        raise ConfigurationError(f"AI_TUTOR_OIDC_MODE must be empty or one of: {', '.join(OIDC_MODES)}")
+        raise ConfigurationError(
+            f"AI_TUTOR_OIDC_MODE must be empty or one of: {', '.join(OIDC_MODES)}"
+        )
     if mode != "off" and provider is None:
         raise ConfigurationError(
             f"AI_TUTOR_OIDC_MODE={mode} needs an identity provider: set AI_TUTOR_SSO"

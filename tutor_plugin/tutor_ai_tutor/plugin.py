@@ -106,7 +106,9 @@ def _pip_extras(context: jinja2.runtime.Context) -> str:
 
 def mounted_checkouts(mounts: Iterable[str]) -> list[str]:
     """Names of the mounted folders that hold an xblock-ai-tutor checkout."""
-    return [name for name in iter_mounted_directories(list(mounts), "openedx") if name in CHECKOUT_NAMES]
+    return [
+        name for name in iter_mounted_directories(list(mounts), "openedx") if name in CHECKOUT_NAMES
+    ]
 
 
 hooks.Filters.ENV_TEMPLATE_VARIABLES.add_items(
@@ -145,7 +147,9 @@ for path in sorted(glob(os.path.join(HERE, "patches", "*"))):
 # Initialisation: the identity provider's configuration record
 ########################################
 
-with open(os.path.join(HERE, "templates", "ai-tutor", "tasks", "lms", "init.sh"), encoding="utf-8") as f:
+with open(
+    os.path.join(HERE, "templates", "ai-tutor", "tasks", "lms", "init.sh"), encoding="utf-8"
+) as f:
     hooks.Filters.CLI_DO_INIT_TASKS.add_item(("lms", f.read()))
 
 ########################################
@@ -156,7 +160,10 @@ with open(os.path.join(HERE, "templates", "ai-tutor", "tasks", "lms", "init.sh")
 def config_warnings(config: Mapping[str, Any], tutor_version: str) -> list[str]:
     """What an operator should know about a configuration that works."""
     warnings = []
-    providers = {str(config.get(key) or "").lower() for key in ("AI_TUTOR_PROVIDER", "AI_TUTOR_FALLBACK_PROVIDER")}
+    providers = {
+        str(config.get(key) or "").lower()
+        for key in ("AI_TUTOR_PROVIDER", "AI_TUTOR_FALLBACK_PROVIDER")
+    }
     major = int(tutor_version.split(".")[0])
     if "openai" in providers and major < 22:
         warnings.append(

@@ -2,7 +2,7 @@
 {%- if ai_tutor_idp %}
 echo {{ ("ai-tutor: sign-in through " ~ ai_tutor_idp.record["name"] ~ " (" ~ ai_tutor_idp.backend_name ~ ")")|ai_tutor_shell_quote }}
 ./manage.py lms shell -c "$(cat <<'AI_TUTOR_PROVIDER_RECORD'
-{% include "ai-tutor/tasks/lms/provider_record.py" %}
+{% include "ai-tutor/tasks/lms/provider_record.py.j2" %}
 AI_TUTOR_PROVIDER_RECORD
 )"
 echo "ai-tutor: the redirect URI to register with the identity provider is {{ ai_tutor_idp.redirect_uri }}"

@@ -1,0 +1,1 @@
+from platform_base import *  # noqa: F403
