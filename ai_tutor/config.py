@@ -45,11 +45,27 @@ class TutorConfig:
     max_stored_turns: int = 200
     context_token_budget: int = 3000
     enabled: bool = True
+    # Reliability: one deadline bounds the whole provider call (SDK timeouts are per read).
+    deadline_seconds: float = 25.0
+    max_concurrent_calls_process: int = 4
+    max_concurrent_calls_site: int = 1
+    fallback_provider: str = ""
+    # Limits and budgets, per UTC day; 0 turns a limit off.
+    questions_per_block_per_day: int = 50
+    questions_per_learner_per_day: int = 200
+    course_tokens_per_day: int = 2_000_000
+    site_tokens_per_day: int = 10_000_000
     oidc: Mapping[str, Any] = dataclasses.field(default_factory=lambda: {"mode": "off"})
 
     @property
     def effective_model(self) -> str:
         return self.model or DEFAULT_MODELS[self.provider]
+
+    @property
+    def attempt_timeout_seconds(self) -> float:
+        """The SDK timeout per attempt: `timeout_seconds`, shortened so that every attempt the
+        SDK may make (`max_retries` + 1) fits inside `deadline_seconds`."""
+        return min(self.timeout_seconds, self.deadline_seconds / (self.max_retries + 1))
 
     def resolved_api_key(self, environ: Mapping[str, str] | None = None) -> str:
         """The configured key, else the SDK's own environment variable, else ""."""
@@ -68,7 +84,15 @@ _NUMBER_LIMITS: dict[str, tuple[float, float]] = {
     "history_turns": (0, 100),
     "max_stored_turns": (2, 2000),
     "context_token_budget": (500, 200000),
+    "deadline_seconds": (1, 120),
+    "max_concurrent_calls_process": (1, 64),
+    "max_concurrent_calls_site": (0, 10000),
+    "questions_per_block_per_day": (0, 100000),
+    "questions_per_learner_per_day": (0, 100000),
+    "course_tokens_per_day": (0, 10**10),
+    "site_tokens_per_day": (0, 10**10),
 }
+_FLOAT_SETTINGS = ("timeout_seconds", "deadline_seconds")
 
 
 def load_config(raw: Mapping[str, Any] | None) -> TutorConfig:
@@ -108,7 +132,14 @@ def load_config(raw: Mapping[str, Any] | None) -> TutorConfig:
             raise ConfigError(f"ai_tutor setting {name!r} must be a number")
         if not low <= value <= high:
             raise ConfigError(f"ai_tutor setting {name!r} must be between {low:g} and {high:g}")
-        values[name] = float(value) if name == "timeout_seconds" else int(value)
+        values[name] = float(value) if name in _FLOAT_SETTINGS else int(value)
+
+    fallback = str(values.get("fallback_provider") or "").strip().lower()
+    if fallback and (fallback not in PROVIDERS or fallback == provider):
+        raise ConfigError(
+            "ai_tutor setting 'fallback_provider' must be another of " + ", ".join(PROVIDERS)
+        )
+    values["fallback_provider"] = fallback
 
     if "enabled" in values:
         values["enabled"] = bool(values["enabled"])

@@ -3,6 +3,9 @@
 Each turn is a plain dict (JSON in the field store):
 `{"role": "user" | "assistant", "content": str, "at": ISO time}`; assistant turns also hold
 `citations` (list of `{"source_id", "source_name"}`), `provider`, `offline` and `truncated`.
+A question the tutor could not answer is kept as a user turn with `"status": "failed"` (and
+the client's `client_msg_id`, when it sent one) so the learner can retry it; it never goes
+into a prompt.
 """
 
 from __future__ import annotations
@@ -20,8 +23,34 @@ def now_iso() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def question_turn(question: str) -> Turn:
-    return {"role": "user", "content": question, "at": now_iso()}
+def question_turn(question: str, client_msg_id: str = "") -> Turn:
+    turn: Turn = {"role": "user", "content": question, "at": now_iso()}
+    if client_msg_id:
+        turn["client_msg_id"] = client_msg_id
+    return turn
+
+
+def failed_question_turn(question: str, client_msg_id: str = "") -> Turn:
+    return {**question_turn(question, client_msg_id), "status": "failed"}
+
+
+def is_failed(turn: Turn) -> bool:
+    return turn.get("role") == "user" and turn.get("status") == "failed"
+
+
+def without_failed(history: Sequence[Turn], question: str, client_msg_id: str = "") -> list[Turn]:
+    """`history` without the failed turns this question retries (same id, or same text)."""
+    return [
+        turn
+        for turn in history
+        if not (
+            is_failed(turn)
+            and (
+                (client_msg_id and turn.get("client_msg_id") == client_msg_id)
+                or turn.get("content") == question
+            )
+        )
+    ]
 
 
 def reply_turn(completion: Completion, provider: str) -> Turn:
@@ -71,7 +100,12 @@ def prompt_messages(history: Sequence[Turn], max_turns: int) -> list[Message]:
     index = 0
     while index + 1 < len(turns):
         first, second = turns[index], turns[index + 1]
-        if first["role"] == "user" and second["role"] == "assistant" and second["content"].strip():
+        if (
+            first["role"] == "user"
+            and not is_failed(first)
+            and second["role"] == "assistant"
+            and second["content"].strip()
+        ):
             pairs.append((first, second))
             index += 2
         else:

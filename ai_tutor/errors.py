@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TutorError(Exception):
     """An expected failure of a handler, answered as `{"error": {"code", "message"}}`.
@@ -19,7 +21,7 @@ class TutorError(Exception):
         *,
         status: int | None = None,
         retry_after: int | None = None,
-        extra: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -36,3 +38,9 @@ class BadQuestion(TutorError):
 
 class Unavailable(TutorError):
     status = 503
+
+
+class Refused(TutorError):
+    """A question refused before the provider was asked: a limit, or one already in flight."""
+
+    status = 429

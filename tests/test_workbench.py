@@ -87,3 +87,38 @@ def test_malformed_body_is_a_json_400_on_the_real_url(workbench):
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_json"
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_workbench_with_a_provider_at_a_base_url(tmp_path, provider):
+    from tests.loopback import ProviderServer
+
+    with ProviderServer().running() as server:
+        env = {
+            "AI_TUTOR_PROVIDER": provider,
+            "AI_TUTOR_MODEL": "loopback-model",
+            "OPENAI_BASE_URL" if provider == "openai" else "ANTHROPIC_BASE_URL": (
+                server.url + "/v1" if provider == "openai" else server.url
+            ),
+            "OPENAI_API_KEY" if provider == "openai" else "ANTHROPIC_API_KEY": "sk-wb-canary",
+        }
+        with running_workbench(tmp_path, env) as base:
+            session = requests.Session()
+            url = scenario_url(base, "Photosynthesis")
+            page = session.get(url, timeout=30).text
+            assert "sk-wb-canary" not in page
+            answer = session.post(
+                f"{base}/handler/{tutor_usage_id(page)}/ask/",
+                json={"question": "Where does the Calvin cycle take place?"},
+                headers={"X-CSRFToken": session.cookies["csrftoken"]},
+                timeout=60,
+            )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["provider"] == provider
+    assert answer.json()["reply_text"] == "Think about where the light is absorbed."
+    (sent,) = server.requests
+    assert sent.body["model"] == "loopback-model"
+    system = sent.body["system"] if provider == "anthropic" else sent.body["messages"][0]["content"]
+    assert "stroma" in system  # the unit's HTML reached the prompt as course material
+    assert "In the stroma" in system and 'correct="true"' not in system
+    assert "runs in the stroma of the chloroplast" not in system  # the problem's solution

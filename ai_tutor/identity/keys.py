@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -108,6 +109,13 @@ def fetch_json(url: str, timeout: float) -> dict[str, Any]:
     return document
 
 
+_JWK_LOADERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "RSA": RSAAlgorithm.from_jwk,
+    "EC": ECAlgorithm.from_jwk,
+    "OKP": OKPAlgorithm.from_jwk,
+}
+
+
 def parse_jwks(document: dict[str, Any]) -> dict[str | None, SigningKey]:
     """Signing keys by `kid`; encryption keys, symmetric keys and private keys are skipped."""
     keys: dict[str | None, SigningKey] = {}
@@ -122,11 +130,11 @@ def parse_jwks(document: dict[str, Any]) -> dict[str | None, SigningKey]:
             log.error("The provider's JWKS publishes private key material; key skipped")
             continue
 
-        loader = {"RSA": RSAAlgorithm, "EC": ECAlgorithm, "OKP": OKPAlgorithm}.get(jwk.get("kty"))
+        loader = _JWK_LOADERS.get(str(jwk.get("kty")))
         if loader is None:
             continue
         try:
-            key = loader.from_jwk(jwk)
+            key = loader(jwk)
         except Exception:  # noqa: BLE001 - one bad key must not hide the others
             log.warning("Skipping an unreadable key in the provider's JWKS")
             continue

@@ -27,7 +27,7 @@ class AnthropicProvider:
             lambda: anthropic.Anthropic(
                 api_key=config.resolved_api_key() or None,
                 base_url=config.base_url or None,
-                timeout=config.timeout_seconds,
+                timeout=config.attempt_timeout_seconds,
                 max_retries=config.max_retries,
             ),
         )

@@ -19,7 +19,13 @@ def cached_client(kind: str, config: TutorConfig, build: Callable[[], Any]) -> A
     The key holds a digest of the API key, never the key itself.
     """
     key_digest = hashlib.sha256(config.resolved_api_key().encode()).hexdigest()[:16]
-    key = (kind, config.base_url, key_digest, str(config.timeout_seconds), str(config.max_retries))
+    key = (
+        kind,
+        config.base_url,
+        key_digest,
+        str(config.attempt_timeout_seconds),
+        str(config.max_retries),
+    )
     with _lock:
         client = _clients.get(key)
         if client is None:

@@ -39,7 +39,7 @@ class OpenAIProvider:
                 # Servers such as vLLM and Ollama need no key, but the SDK insists on one.
                 api_key=config.resolved_api_key() or ("unused" if config.base_url else None),
                 base_url=config.base_url or None,
-                timeout=config.timeout_seconds,
+                timeout=config.attempt_timeout_seconds,
                 max_retries=config.max_retries,
             ),
         )
