@@ -7,25 +7,27 @@ plain modules (`config`, `prompt`, `providers`, `conversation`, `rendering`, `id
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from web_fragments.fragment import Fragment
 from webob import Response
 from xblock.completable import XBlockCompletionMode
 from xblock.core import XBlock
-from xblock.fields import List, Scope, String
+from xblock.fields import Dict, List, Scope, String
 from xblock.utils.studio_editable import StudioEditableXBlockMixin
 
-from ai_tutor import conversation
+from ai_tutor import calls, conversation, idempotency, limits
 from ai_tutor.config import ConfigError, TutorConfig, load_config
-from ai_tutor.errors import BadQuestion, TutorError, Unavailable
+from ai_tutor.errors import BadQuestion, Refused, TutorError, Unavailable
 from ai_tutor.prompt import MODES, PromptParts, build_request
-from ai_tutor.providers import ProviderError, provider_for
-from ai_tutor.providers.base import Citation, Completion
+from ai_tutor.providers import OfflineProvider, Provider, ProviderError, provider_for
+from ai_tutor.providers.base import Citation, Completion, TutorRequest
 from ai_tutor.rendering import render_markdown
 from ai_tutor.retrieval import Passage, split_passages
 from ai_tutor.templating import render_html, static_text
@@ -37,16 +39,32 @@ MAX_BODY_BYTES = 64 * 1024
 # Characters that render as nothing: a question made only of them is empty.
 _INVISIBLE_CATEGORIES = {"Cf", "Zs", "Zl", "Zp", "Cc"}
 
+_BUSY_MESSAGE = "The tutor is busy. Please try again in a moment."
 _PROVIDER_MESSAGES = {
-    "timeout": "The tutor is busy. Please try again in a moment.",
+    "timeout": _BUSY_MESSAGE,
     "connection": "The tutor cannot be reached right now. Please try again in a moment.",
-    "rate_limited": "The tutor is busy. Please try again in a moment.",
-    "overloaded": "The tutor is busy. Please try again in a moment.",
+    "rate_limited": _BUSY_MESSAGE,
+    "overloaded": _BUSY_MESSAGE,
     "context_too_long": "This conversation has grown too long for the tutor. Clear it to go on.",
     "content_filter": "The tutor cannot answer that question.",
     "refusal": "The tutor cannot answer that question.",
+    "empty": "The tutor could not answer this time. Please try again.",
+    "bad_response": "The tutor could not answer this time. Please try again.",
 }
 _NEUTRAL_MESSAGE = "The tutor is not available right now. Your course team has been told."
+# Failures a retry may cure; the others are configuration faults or about the question itself.
+_RETRYABLE_KINDS = {"timeout", "connection", "rate_limited", "overloaded", "empty", "bad_response"}
+# Configuration faults: logged as errors for staff; the learner sees the neutral message.
+_CONFIGURATION_KINDS = {"auth", "not_found", "bad_request", "unavailable"}
+_LIMIT_MESSAGES = {
+    "block_questions": "You have asked all your questions for today in this tutor. "
+    "Come back tomorrow.",
+    "learner_questions": "You have asked all your tutor questions for today. Come back tomorrow.",
+    "course_budget": "The tutor has reached its daily limit for this course. "
+    "Please try again tomorrow.",
+    "site_budget": "The tutor has reached its daily limit. Please try again tomorrow.",
+}
+_IN_FLIGHT_MESSAGE = "Please wait for the answer to your previous question, one question at a time."
 
 
 def _json_response(payload: dict[str, Any], status: int = 200, **headers: str) -> Response:
@@ -83,6 +101,26 @@ def _read_json_object(request: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise BadQuestion("bad_json", "The request must be a JSON object.")
     return payload
+
+
+def _clean_client_msg_id(value: Any) -> str:
+    if value is None:
+        return ""
+    if (
+        not isinstance(value, str)
+        or len(value) > idempotency.MAX_CLIENT_MSG_ID_CHARS
+        or not value.isascii()
+        or not value.isprintable()
+    ):
+        raise BadQuestion("bad_client_msg_id", "The message id is not valid.")
+    return value
+
+
+def _shared_cache() -> Any:
+    """The Django cache shared by the LMS's processes (Redis under Tutor)."""
+    from django.core.cache import cache
+
+    return cache
 
 
 def _clean_question(value: Any, max_chars: int) -> str:
@@ -157,6 +195,11 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
         default=[],
         scope=Scope.user_state,
     )
+    usage_totals = Dict(
+        help="Questions answered and tokens used in this block, per UTC day and month.",
+        default={},
+        scope=Scope.user_state_summary,
+    )
 
     editable_fields = (
         "display_name",
@@ -204,6 +247,8 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
                 "citations": conversation.citations_of(turn),
                 "offline": bool(turn.get("offline")),
                 "truncated": bool(turn.get("truncated")),
+                "failed": conversation.is_failed(turn),
+                "client_msg_id": str(turn.get("client_msg_id") or ""),
             }
             for turn in conversation.valid_turns(self.conversation)
         ]
@@ -233,18 +278,101 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
 
     @XBlock.handler
     def ask(self, request: Any, suffix: str = "") -> Response:
-        """Answer `{"question": ...}` with the tutor's reply, and keep both in the history."""
-        started = time.monotonic()
+        """Answer `{"question": ..., "client_msg_id": ...}` with the tutor's reply, and keep
+        both in the history. A repeated `client_msg_id` gets the first reply back."""
         try:
             config = self._config_or_unavailable()
             payload = _read_json_object(request)
             question = _clean_question(payload.get("question"), config.max_question_chars)
+            client_msg_id = _clean_client_msg_id(payload.get("client_msg_id"))
             if not config.enabled:
                 raise Unavailable("disabled", "The tutor is turned off on this site for now.")
             learner_lines = self._learner_lines(request, config)
-            completion, citations, provider_name = self._answer(config, question, learner_lines)
+
+            cache = _shared_cache()
+            learner = str(self.scope_ids.user_id)
+            earlier = idempotency.recorded_reply(
+                cache, learner, self.block_id, client_msg_id, question
+            )
+            if earlier is not None:
+                return _json_response(earlier)
+            try:
+                with idempotency.question_lock(
+                    cache, learner, self.block_id, config.deadline_seconds + 5
+                ):
+                    try:
+                        reply = self._ask_once(
+                            config, cache, learner, question, client_msg_id, learner_lines
+                        )
+                    finally:
+                        # Saved before the lock is let go, so the next question reads this one.
+                        self.save()
+            except idempotency.QuestionInFlight as error:
+                raise Refused(
+                    "question_in_flight",
+                    _IN_FLIGHT_MESSAGE,
+                    status=409,
+                    retry_after=2,
+                    extra={"retry": True},
+                ) from error
         except TutorError as error:
             return _error_response(self._translated(error))
+        return _json_response(reply)
+
+    def _ask_once(
+        self,
+        config: TutorConfig,
+        cache: Any,
+        learner: str,
+        question: str,
+        client_msg_id: str,
+        learner_lines: list[str],
+    ) -> dict[str, Any]:
+        """Check the limits, ask the provider, store and count the answer; the reply JSON.
+
+        A question that fails at the provider is stored as failed and not counted.
+        """
+        started = time.monotonic()
+        earlier = idempotency.recorded_reply(
+            cache, learner, self.block_id, client_msg_id, question
+        )
+        if earlier is not None:  # the first copy finished while this one waited for the lock
+            return earlier
+
+        quotas = limits.Quotas(
+            questions_per_block_per_day=config.questions_per_block_per_day,
+            questions_per_learner_per_day=config.questions_per_learner_per_day,
+            course_tokens_per_day=config.course_tokens_per_day,
+            site_tokens_per_day=config.site_tokens_per_day,
+        )
+        usage = limits.DailyUsage(
+            cache, learner=learner, block=self.block_id, course=self._course_id()
+        )
+        try:
+            usage.check(quotas)
+        except limits.LimitReached as error:
+            log.info("ai_tutor question refused: block=%s limit=%s", self.block_id, error.reason)
+            raise Refused(
+                f"limit_{error.reason}",
+                _LIMIT_MESSAGES[error.reason],
+                retry_after=error.retry_after,
+                extra={"retry": False},
+            ) from error
+
+        history = conversation.without_failed(
+            conversation.valid_turns(self.conversation), question, client_msg_id
+        )
+        try:
+            completion, citations, provider_name = self._answer(
+                config, cache, question, learner_lines
+            )
+        except Unavailable:
+            self.conversation = conversation.appended(
+                history,
+                [conversation.failed_question_turn(question, client_msg_id)],
+                config.max_stored_turns,
+            )
+            raise
 
         reply = conversation.reply_turn(
             Completion(
@@ -259,10 +387,13 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             provider_name,
         )
         self.conversation = conversation.appended(
-            conversation.valid_turns(self.conversation),
-            [conversation.question_turn(question), reply],
+            history,
+            [conversation.question_turn(question, client_msg_id), reply],
             config.max_stored_turns,
         )
+        tokens = completion.input_tokens + completion.output_tokens
+        remaining = usage.record(quotas, tokens)
+        self.usage_totals = limits.with_usage(self.usage_totals, tokens=tokens)
         log.info(
             "ai_tutor question answered: block=%s provider=%s model=%s input_tokens=%d "
             "output_tokens=%d stop=%s latency_ms=%d",
@@ -274,16 +405,17 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             completion.stop_reason,
             (time.monotonic() - started) * 1000,
         )
-        return _json_response(
-            {
-                "reply_html": render_markdown(reply["content"]),
-                "reply_text": reply["content"],
-                "citations": reply["citations"],
-                "provider": provider_name,
-                "offline": reply["offline"],
-                "truncated": reply["truncated"],
-            }
-        )
+        payload = {
+            "reply_html": render_markdown(reply["content"]),
+            "reply_text": reply["content"],
+            "citations": reply["citations"],
+            "provider": provider_name,
+            "offline": reply["offline"],
+            "truncated": reply["truncated"],
+            "questions_remaining": remaining,
+        }
+        idempotency.record_reply(cache, learner, self.block_id, client_msg_id, question, payload)
+        return payload
 
     @XBlock.handler
     def clear(self, request: Any, suffix: str = "") -> Response:
@@ -345,9 +477,14 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             )
         return unit_name or self.display_name, passages
 
+    def _course_id(self) -> str:
+        return str(getattr(self.scope_ids.usage_id, "course_key", "") or "")
+
     def _answer(
-        self, config: TutorConfig, question: str, learner_lines: list[str]
+        self, config: TutorConfig, cache: Any, question: str, learner_lines: list[str]
     ) -> tuple[Completion, tuple[Citation, ...], str]:
+        """Ask the provider within the deadline and the caps; on failure the fallback, if the
+        operator set one. Raises `Unavailable` when no one answered."""
         unit_name, material = self._unit_material()
         history = conversation.prompt_messages(self.conversation, config.history_turns)
         request, citations = build_request(
@@ -360,19 +497,104 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             token_budget=config.context_token_budget,
         )
         try:
-            provider = provider_for(config)
-            return provider.complete(request), citations, provider.name
-        except ProviderError as error:
-            log.error(
-                "ai_tutor provider failed: block=%s provider=%s kind=%s detail=%s",
+            # The provider is built inside the call: building an SDK client the first time
+            # (TLS setup, imports) counts against the deadline too.
+            completion = self._call(
+                config, cache, config.provider, lambda: provider_for(config), request
+            )
+            return completion, citations, config.provider
+        except calls.OverCapacity as error:
+            log.warning(
+                "ai_tutor question refused: block=%s over the %s cap of provider calls",
+                self.block_id,
+                error.scope,
+            )
+            raise Unavailable(
+                "busy", _BUSY_MESSAGE, retry_after=5, extra={"retry": True}
+            ) from error
+        except (calls.DeadlinePassed, ProviderError) as error:
+            failure = self._provider_failure(config, error)
+
+        for fallback in self._fallbacks(config):
+            try:
+                completion = self._call(
+                    config, cache, fallback.name, lambda chosen=fallback: chosen, request
+                )
+            except (calls.OverCapacity, calls.DeadlinePassed, ProviderError) as error:
+                log.warning(
+                    "ai_tutor fallback failed: block=%s provider=%s kind=%s",
+                    self.block_id,
+                    fallback.name,
+                    getattr(error, "kind", type(error).__name__),
+                )
+                continue
+            log.info("ai_tutor fallback answered: block=%s provider=%s", self.block_id, fallback.name)
+            return completion, citations, fallback.name
+        raise failure
+
+    def _call(
+        self,
+        config: TutorConfig,
+        cache: Any,
+        name: str,
+        provider: Callable[[], Provider],
+        request: TutorRequest,
+    ) -> Completion:
+        if name == "offline":  # local and quick: no thread, no slot
+            return provider().complete(request)
+        with calls.site_slot(cache, config.max_concurrent_calls_site, config.deadline_seconds):
+            return calls.call_within(
+                config.deadline_seconds,
+                config.max_concurrent_calls_process,
+                lambda: provider().complete(request),
+            )
+
+    def _fallbacks(self, config: TutorConfig) -> list[Provider]:
+        """The secondary provider, if one is set, then the offline tutor."""
+        if not config.fallback_provider:
+            return []
+        chain: list[Provider] = []
+        if config.fallback_provider != "offline":
+            # TODO: the secondary provider takes its key from its SDK's environment variable
+            # and its default model; it has no settings of its own yet.
+            secondary = dataclasses.replace(
+                config, provider=config.fallback_provider, model="", api_key="", base_url=""
+            )
+            try:
+                chain.append(provider_for(secondary))
+            except ProviderError:
+                log.error("ai_tutor fallback provider %s is not installed", secondary.provider)
+        return [*chain, OfflineProvider()]
+
+    def _provider_failure(
+        self, config: TutorConfig, error: calls.DeadlinePassed | ProviderError
+    ) -> Unavailable:
+        """Log a provider failure for staff; the error the learner gets for it."""
+        if isinstance(error, calls.DeadlinePassed):
+            log.warning(
+                "ai_tutor provider call passed its deadline: block=%s provider=%s deadline_s=%g",
                 self.block_id,
                 config.provider,
-                error.kind,
-                error,
+                config.deadline_seconds,
             )
-            message = _PROVIDER_MESSAGES.get(error.kind, _NEUTRAL_MESSAGE)
-            retry_after = int(error.retry_after) + 1 if error.retry_after is not None else 5
-            raise Unavailable(f"provider_{error.kind}", message, retry_after=retry_after) from error
+            return Unavailable("deadline", _BUSY_MESSAGE, retry_after=5, extra={"retry": True})
+
+        log_at = log.error if error.kind in _CONFIGURATION_KINDS else log.warning
+        log_at(
+            "ai_tutor provider failed: block=%s provider=%s kind=%s detail=%s",
+            self.block_id,
+            config.provider,
+            error.kind,
+            error,
+        )
+        message = _PROVIDER_MESSAGES.get(error.kind, _NEUTRAL_MESSAGE)
+        retry_after = int(error.retry_after) + 1 if error.retry_after is not None else 5
+        return Unavailable(
+            f"provider_{error.kind}",
+            message,
+            retry_after=retry_after,
+            extra={"retry": error.kind in _RETRYABLE_KINDS},
+        )
 
     def _translated(self, error: TutorError) -> TutorError:
         error.message = self._gettext(error.message)

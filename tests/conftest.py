@@ -15,3 +15,16 @@ os.chdir(ROOT)
 (ROOT / "var").mkdir(exist_ok=True)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ai_tutor.workbench.settings")
 django.setup()
+
+
+import pytest  # noqa: E402 (Django is set up first)
+
+
+@pytest.fixture(autouse=True)
+def _empty_shared_cache():
+    """Every test starts with an empty Django cache: limits, locks and replies live there."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

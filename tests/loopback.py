@@ -4,12 +4,19 @@
 Completions (`POST /v1/chat/completions`, also under Azure's `/openai/v1/`). It records each
 request (path, headers, JSON body) so tests can check what the SDK sent, and replies with
 what a test scripted, in the providers' own response shapes.
+
+A scripted answer can also misbehave, for fault tests: `hang` (read the request, answer
+nothing), `trickle` (send the headers, then one byte of the body every `interval` seconds),
+or `reset` (drop the connection with a TCP reset). `anthropic_error` and `openai_error`
+build the error bodies and headers the real services send.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import socket
+import struct
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +38,61 @@ class Scripted:
     status: int = 200
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    fault: str = ""  # "", "hang", "trickle" or "reset"
+    interval: float = 0.2
+    raw: bytes | None = None  # a body sent as it is, instead of `body` as JSON
+
+
+_ANTHROPIC_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+
+
+def anthropic_error(
+    status: int, message: str = "", *, retry_after: float | None = None
+) -> Scripted:
+    """An error as Anthropic's API sends it, with its request id and rate-limit headers."""
+    error_type = _ANTHROPIC_ERROR_TYPES.get(status, "api_error")
+    headers = {"request-id": "req_loopback_0001", "x-should-retry": "false"}
+    if retry_after is not None:
+        headers["retry-after"] = f"{retry_after:g}"
+        headers["anthropic-ratelimit-requests-remaining"] = "0"
+    body = {
+        "type": "error",
+        "error": {"type": error_type, "message": message or f"{error_type} from loopback"},
+        "request_id": "req_loopback_0001",
+    }
+    return Scripted(status=status, body=body, headers=headers)
+
+
+def openai_error(
+    status: int,
+    message: str = "",
+    *,
+    code: str | None = None,
+    retry_after: float | None = None,
+) -> Scripted:
+    """An error as OpenAI's API (or Azure OpenAI) sends it, with its rate-limit headers."""
+    headers = {"x-request-id": "req_loopback_0001", "x-should-retry": "false"}
+    if retry_after is not None:
+        headers["retry-after"] = f"{retry_after:g}"
+        headers["x-ratelimit-remaining-requests"] = "0"
+    body = {
+        "error": {
+            "message": message or f"error {status} from loopback",
+            "type": "requests" if status == 429 else "invalid_request_error",
+            "param": None,
+            "code": code,
+        }
+    }
+    return Scripted(status=status, body=body, headers=headers)
 
 
 def anthropic_message(
@@ -79,6 +141,8 @@ class ProviderServer:
         self.script: list[Scripted] = []
         self.default: Callable[[Recorded], Scripted] = self._echo
         self._lock = threading.Lock()
+        # Set when the server stops, so hanging and trickling answers end with it.
+        self.stopping = threading.Event()
 
     @staticmethod
     def _echo(recorded: Recorded) -> Scripted:
@@ -110,13 +174,33 @@ class ProviderServer:
                 with outer._lock:
                     outer.requests.append(recorded)
                     answer = outer.script.pop(0) if outer.script else outer.default(recorded)
-                payload = json.dumps(answer.body or {}).encode()
+                if answer.fault == "hang":
+                    outer.stopping.wait()
+                    self.close_connection = True
+                    return
+                if answer.fault == "reset":
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.close_connection = True
+                    return
+                payload = (
+                    answer.raw if answer.raw is not None else json.dumps(answer.body or {}).encode()
+                )
                 self.send_response(answer.status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
+                if answer.fault == "trickle":
+                    self.close_connection = True
+                    for index in range(len(payload)):
+                        if outer.stopping.wait(answer.interval):
+                            return
+                        self.wfile.write(payload[index : index + 1])
+                        self.wfile.flush()
+                    return
                 self.wfile.write(payload)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -125,5 +209,6 @@ class ProviderServer:
         try:
             yield self
         finally:
+            self.stopping.set()
             self._server.shutdown()
             self._server.server_close()

@@ -163,7 +163,9 @@ def test_provider_failure_is_a_503_that_keeps_the_history():
     assert response.headers["Retry-After"].isdigit()
     assert "internal detail" not in body["error"]["message"]
     assert "sk-canary" not in response.text
-    assert block.conversation == before
+    assert block.conversation[:-1] == before
+    assert block.conversation[-1]["content"] == "Second"
+    assert block.conversation[-1]["status"] == "failed"
 
 
 def test_reply_html_is_sanitised():

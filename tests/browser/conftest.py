@@ -65,9 +65,32 @@ def page(browser) -> Iterator[object]:
         context.close()
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot under tests/artifacts/ (gitignored) and return its path."""
+def screenshot(page, name: str, *, as_seen: bool = False) -> Path:
+    """Save a screenshot under tests/artifacts/ (gitignored) and return its path.
+
+    By default the whole page from its top (the workbench's banner is fixed, so a full-page
+    shot of a scrolled page draws it mid-page); `as_seen` keeps the viewport as scrolled.
+    """
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if as_seen:
+        page.screenshot(path=str(path))
+    else:
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def offline_workbench(tmp_path_factory) -> Iterator[str]:
+    """The workbench with the offline provider, shared by the learner and accessibility tests.
+
+    Only the built-in Photosynthesis unit is served (`AI_TUTOR_COURSE_OLX` names an empty
+    folder): reading the whole demo course would add half a minute to the start.
+    """
+    from tests.workbench_server import running_workbench
+
+    folder = tmp_path_factory.mktemp("offline-workbench")
+    env = {"AI_TUTOR_PROVIDER": "offline", "AI_TUTOR_COURSE_OLX": str(folder / "no-course")}
+    with running_workbench(folder, env) as base:
+        yield base

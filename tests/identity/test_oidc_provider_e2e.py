@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
     missing_harness_reason() is not None, reason=str(missing_harness_reason())
 )
 
-QUESTION = "Where does the Calvin cycle take place?"
+QUESTION = "Which pigment makes chloroplasts green?"
 
 
 @pytest.fixture(scope="module")

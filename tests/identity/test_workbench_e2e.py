@@ -11,7 +11,7 @@ from tests.workbench_server import running_workbench
 from .provider import tamper
 from .workbench_client import open_tutor
 
-QUESTION = "Where does the Calvin cycle take place?"
+QUESTION = "Which pigment makes chloroplasts green?"
 
 
 @pytest.fixture(scope="module")
