@@ -8,6 +8,7 @@ ever travel as user messages.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 
 from ai_tutor.providers.base import Citation, Message, TutorRequest
@@ -46,7 +47,8 @@ def system_prompt(parts: PromptParts, passages: Sequence[Passage]) -> str:
     sources = _numbered_sources(passages)
     if passages:
         body = "\n\n".join(
-            f"[{sources.index(Citation(p.source_id, p.source_name)) + 1}] {p.source_name}\n{p.text}"
+            f"[{sources.index(Citation(p.source_id, p.source_name)) + 1}] "
+            f"{_unfenced(p.source_name)}\n{_unfenced(p.text)}"
             for p in passages
         )
         sections.append(
@@ -58,6 +60,11 @@ def system_prompt(parts: PromptParts, passages: Sequence[Passage]) -> str:
     else:
         sections.append("## Course material\nNone matched this question.")
     return "\n\n".join(sections)
+
+
+def _unfenced(text: str) -> str:
+    """Course text cannot open or close the fence around the course material."""
+    return re.sub(r"<\s*(/?)\s*course_material", r"<\1 course-material", text, flags=re.I)
 
 
 def _numbered_sources(passages: Sequence[Passage]) -> list[Citation]:
