@@ -61,6 +61,7 @@ setup(
             "hypothesis>=6",
             "ruff>=0.6",
             "build",
+            "playwright>=1.45",
         ],
     },
     entry_points={"xblock.v1": ["ai_tutor = ai_tutor.block:AITutorBlock"]},

@@ -32,7 +32,11 @@ function AITutorBlock(runtime, element, initArgs) {
                 if (!response.ok) {
                     var message = (data && data.error && data.error.message) ||
                         text("The tutor is not available right now.");
-                    throw new Error(message);
+                    var error = new Error(message);
+                    // Busy and provider failures can be retried; a 5xx without JSON too.
+                    error.retry = data && data.error ? Boolean(data.error.retry) :
+                        response.status >= 500;
+                    throw error;
                 }
                 return data;
             });
@@ -58,12 +62,39 @@ function AITutorBlock(runtime, element, initArgs) {
     }
 
     function addQuestion(question) {
-        addTurn("user", function (item) {
+        return addTurn("user", function (item) {
             var body = document.createElement("div");
             body.className = "ai-tutor-text";
             body.textContent = question;
             item.appendChild(body);
         });
+    }
+
+    function newMessageId() {
+        if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+        return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+    }
+
+    function clearFailure(item) {
+        item.classList.remove("ai-tutor-failed");
+        var note = item.querySelector(".ai-tutor-failed-note");
+        if (note) { note.remove(); }
+    }
+
+    function markFailed(item, question, messageId) {
+        clearFailure(item);
+        item.classList.add("ai-tutor-failed");
+        item.setAttribute("data-client-msg-id", messageId);
+        item.setAttribute("data-question", question);
+        var note = document.createElement("p");
+        note.className = "ai-tutor-note ai-tutor-failed-note";
+        note.textContent = text("The tutor did not answer this question.") + " ";
+        var retry = document.createElement("button");
+        retry.type = "button";
+        retry.className = "ai-tutor-retry";
+        retry.textContent = text("Retry");
+        note.appendChild(retry);
+        item.appendChild(note);
     }
 
     function addReply(data) {
@@ -107,26 +138,49 @@ function AITutorBlock(runtime, element, initArgs) {
         live.textContent = text("The tutor replied: ") + data.reply_text;
     }
 
-    function ask(event) {
-        event.preventDefault();
-        var question = box.value.trim();
-        if (!question || send.disabled) { return; }
+    /* Send a question; the same message id on a retry lets the server answer it once. */
+    function sendQuestion(question, messageId, item) {
         send.disabled = true;
         box.setAttribute("aria-busy", "true");
         setStatus(text("The tutor is thinking…"));
-        addQuestion(question);
-        box.value = "";
-        post(askUrl, {question: question}).then(function (data) {
+        clearFailure(item);
+        post(askUrl, {question: question, client_msg_id: messageId}).then(function (data) {
             addReply(data);
             setStatus("");
         }).catch(function (error) {
             setStatus(error.message, true);
-            box.value = question;
+            if (error.retry) {
+                markFailed(item, question, messageId);
+            } else {
+                item.remove();  // not kept by the server: give the words back to edit
+                if (!box.value) { box.value = question; }
+            }
         }).then(function () {
             send.disabled = false;
             box.removeAttribute("aria-busy");
             box.focus();
         });
+    }
+
+    function ask(event) {
+        event.preventDefault();
+        var question = box.value.trim();
+        if (!question || send.disabled) { return; }
+        var item = addQuestion(question);
+        box.value = "";
+        sendQuestion(question, newMessageId(), item);
+    }
+
+    function retry(event) {
+        var button = event.target.closest(".ai-tutor-retry");
+        if (!button || send.disabled) { return; }
+        event.preventDefault();
+        var item = button.closest(".ai-tutor-turn");
+        var question = item.getAttribute("data-question") ||
+            item.querySelector(".ai-tutor-text").textContent;
+        var messageId = item.getAttribute("data-client-msg-id") || newMessageId();
+        log.appendChild(item);  // the answer will follow it
+        sendQuestion(question, messageId, item);
     }
 
     function clearConversation() {
@@ -165,6 +219,7 @@ function AITutorBlock(runtime, element, initArgs) {
     });
     clear.addEventListener("click", clearConversation);
     log.addEventListener("click", showSource);
+    log.addEventListener("click", retry);
     if (initArgs && initArgs.maxQuestionChars) {
         box.setAttribute("maxlength", String(initArgs.maxQuestionChars));
     }

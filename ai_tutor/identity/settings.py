@@ -35,7 +35,7 @@ DEFAULT_LOGIN_URL = "/auth/login/{backend}/?auth_entry=login&next={next}"
 
 @dataclass(frozen=True)
 class OidcSettings:
-    """Parsed, defaulted and bounded identity settings; see docs/identity.md for each key."""
+    """Parsed, defaulted and bounded identity settings; the README section "Learner identity" documents each key."""
 
     mode: str = "off"
     discovery_url: str = ""

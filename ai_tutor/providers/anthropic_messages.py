@@ -49,6 +49,8 @@ class AnthropicProvider:
             raise _status_error(error) from error
         except sdk.APIResponseValidationError as error:
             raise ProviderError("bad_response", "malformed Anthropic response") from error
+        except ValueError as error:  # a body that is not JSON (a proxy's error page)
+            raise ProviderError("bad_response", "Anthropic response is not JSON") from error
 
         return _completion(response)
 

@@ -82,6 +82,8 @@ class OpenAIProvider:
             raise _status_error(error) from error
         except sdk.APIResponseValidationError as error:
             raise ProviderError("bad_response", "malformed OpenAI response") from error
+        except ValueError as error:  # a body that is not JSON (a proxy's error page)
+            raise ProviderError("bad_response", "OpenAI response is not JSON") from error
 
 
 class _UnsupportedParameter(ProviderError):

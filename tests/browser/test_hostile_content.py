@@ -25,8 +25,8 @@ HOSTILE = "\n\n".join(
     [
         "Here is a hint.",
         "<script>window.__pwned = 'script'</script>",
-        '<img src=x onerror="window.__pwned = \'img-onerror\'">',
-        "<img src=\"/static/none.png\" onerror=\"alert('img-same-host')\">",
+        "<img src=x onerror=\"window.__pwned = 'img-onerror'\">",
+        '<img src="/static/none.png" onerror="alert(\'img-same-host\')">',
         "[a javascript link](javascript:window.__pwned='javascript-link')",
         "[a data link](data:text/html;base64,PHNjcmlwdD5wYXJlbnQuX19wd25lZD0xPC9zY3JpcHQ+)",
         "<a href=\"javascript:alert('raw-anchor')\">raw anchor</a>",
@@ -42,11 +42,11 @@ HOSTILE = "\n\n".join(
         "![data image](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9ImFsZXJ0KDEpIi8+)",
         "![broken out](/x.png\" onerror=\"window.__pwned='attr-break')",
         "[reference-style][evil]\n\n[evil]: javascript:alert('reference')",
-        "<object data=\"http://evil.example/object.swf\"></object>",
-        "<embed src=\"http://evil.example/embed.swf\">",
-        "<form action=\"http://evil.example/\"><input autofocus onfocus=\"window.__pwned='focus'\"></form>",
-        "<base href=\"http://evil.example/\">",
-        "<meta http-equiv=\"refresh\" content=\"0; url=javascript:alert('meta')\">",
+        '<object data="http://evil.example/object.swf"></object>',
+        '<embed src="http://evil.example/embed.swf">',
+        '<form action="http://evil.example/"><input autofocus onfocus="window.__pwned=\'focus\'"></form>',
+        '<base href="http://evil.example/">',
+        '<meta http-equiv="refresh" content="0; url=javascript:alert(\'meta\')">',
     ]
 )
 
@@ -102,7 +102,7 @@ class Watch:
 
     def assert_clean(self, page) -> None:
         page.wait_for_timeout(300)  # let image errors, animations and toggles fire
-        assert page.evaluate("typeof window.__pwned") == "undefined", page.evaluate("window.__pwned")
+        assert page.evaluate("window.__pwned") is None
         frames = [frame.evaluate("typeof window.__pwned") for frame in page.frames]
         assert frames == ["undefined"] * len(frames)
         assert self.dialogs == []

@@ -58,7 +58,7 @@ def test_ask_cite_reload_clear(offline_workbench, page):
         arg=source_id,
     )
     page.wait_for_function(
-        "(id) => { const r = document.querySelector(`[data-usage=\"${id}\"]`)"
+        '(id) => { const r = document.querySelector(`[data-usage="${id}"]`)'
         ".getBoundingClientRect(); return r.top >= -1 && r.top < window.innerHeight / 2; }",
         arg=source_id,
     )
