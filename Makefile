@@ -27,11 +27,14 @@ var/.migrated: $(BIN)/.installed
 workbench: var/.migrated ## Serve the tutor in the xblock-sdk workbench on 127.0.0.1:$(PORT)
 	PORT=$(PORT) $(DJANGO) runserver 127.0.0.1:$(PORT)
 
-tests/oidc_provider/node_modules/.installed: tests/oidc_provider/package-lock.json
-	npm ci --silent --no-audit --no-fund --prefix tests/oidc_provider
+# Node packages of the tests: the real OpenID provider and axe-core for the browser checks.
+NODE_DIRS := $(patsubst %/package-lock.json,%,$(wildcard tests/*/package-lock.json))
+
+%/node_modules/.installed: %/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix $*
 	touch $@
 
-test: $(BIN)/.installed var/.migrated $(if $(wildcard tests/oidc_provider/package-lock.json),tests/oidc_provider/node_modules/.installed) ## Run the whole suite
+test: $(BIN)/.installed var/.migrated $(addsuffix /node_modules/.installed,$(NODE_DIRS)) ## Run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(if $(SKIP_TUTOR_PLUGIN),,$(MAKE) test-tutor-plugin)
 
