@@ -117,7 +117,11 @@ def _clean_client_msg_id(value: Any) -> str:
 
 
 def _shared_cache() -> Any:
-    """The Django cache shared by the LMS's processes (Redis under Tutor)."""
+    """The Django cache shared by the LMS's processes (Redis under Tutor).
+
+    TODO: if the cache itself is down, its error ends the request in a 500; deciding
+    between failing open (no limits) and closed (no tutor) is left to an operator setting.
+    """
     from django.core.cache import cache
 
     return cache
@@ -308,6 +312,7 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
                         # Saved before the lock is let go, so the next question reads this one.
                         self.save()
             except idempotency.QuestionInFlight as error:
+                log.info("ai_tutor question refused: block=%s in_flight=1", self.block_id)
                 raise Refused(
                     "question_in_flight",
                     _IN_FLIGHT_MESSAGE,
@@ -333,9 +338,7 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
         A question that fails at the provider is stored as failed and not counted.
         """
         started = time.monotonic()
-        earlier = idempotency.recorded_reply(
-            cache, learner, self.block_id, client_msg_id, question
-        )
+        earlier = idempotency.recorded_reply(cache, learner, self.block_id, client_msg_id, question)
         if earlier is not None:  # the first copy finished while this one waited for the lock
             return earlier
 
@@ -393,6 +396,9 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
         )
         tokens = completion.input_tokens + completion.output_tokens
         remaining = usage.record(quotas, tokens)
+        # TODO: two learners answered at the same moment both write the block's shared
+        # totals and the later write wins, losing a count; the cache's daily counters (which
+        # the limits use) are exact. An atomic per-block row would need an LMS-side model.
         self.usage_totals = limits.with_usage(self.usage_totals, tokens=tokens)
         log.info(
             "ai_tutor question answered: block=%s provider=%s model=%s input_tokens=%d "
@@ -419,12 +425,23 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
 
     @XBlock.handler
     def clear(self, request: Any, suffix: str = "") -> Response:
-        """Empty this learner's conversation."""
+        """Empty this learner's conversation; refused while one of their questions is in
+        flight, whose answer would otherwise write the old conversation back."""
         try:
             _read_json_object(request)
+            with idempotency.question_lock(
+                _shared_cache(), str(self.scope_ids.user_id), self.block_id, hold_seconds=5
+            ):
+                self.conversation = []
+                self.save()
+        except idempotency.QuestionInFlight:
+            return _error_response(
+                self._translated(
+                    Refused("question_in_flight", _IN_FLIGHT_MESSAGE, status=409, retry_after=2)
+                )
+            )
         except TutorError as error:
             return _error_response(self._translated(error))
-        self.conversation = []
         return _json_response({"cleared": True})
 
     # ---------------------------------------------------------------- the steps of a question
@@ -496,11 +513,17 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             max_output_tokens=config.max_output_tokens,
             token_budget=config.context_token_budget,
         )
+        started = time.monotonic()
         try:
             # The provider is built inside the call: building an SDK client the first time
             # (TLS setup, imports) counts against the deadline too.
             completion = self._call(
-                config, cache, config.provider, lambda: provider_for(config), request
+                config,
+                cache,
+                config.provider,
+                lambda: provider_for(config),
+                request,
+                config.deadline_seconds,
             )
             return completion, citations, config.provider
         except calls.OverCapacity as error:
@@ -516,9 +539,13 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             failure = self._provider_failure(config, error)
 
         for fallback in self._fallbacks(config):
+            # The fallback gets what is left of the one deadline of the question.
+            left = config.deadline_seconds - (time.monotonic() - started)
+            if fallback.name != "offline" and left < 1:
+                continue
             try:
                 completion = self._call(
-                    config, cache, fallback.name, lambda chosen=fallback: chosen, request
+                    config, cache, fallback.name, lambda chosen=fallback: chosen, request, left
                 )
             except (calls.OverCapacity, calls.DeadlinePassed, ProviderError) as error:
                 log.warning(
@@ -528,7 +555,9 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
                     getattr(error, "kind", type(error).__name__),
                 )
                 continue
-            log.info("ai_tutor fallback answered: block=%s provider=%s", self.block_id, fallback.name)
+            log.info(
+                "ai_tutor fallback answered: block=%s provider=%s", self.block_id, fallback.name
+            )
             return completion, citations, fallback.name
         raise failure
 
@@ -539,12 +568,13 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
         name: str,
         provider: Callable[[], Provider],
         request: TutorRequest,
+        deadline_seconds: float,
     ) -> Completion:
         if name == "offline":  # local and quick: no thread, no slot
             return provider().complete(request)
         with calls.site_slot(cache, config.max_concurrent_calls_site, config.deadline_seconds):
             return calls.call_within(
-                config.deadline_seconds,
+                deadline_seconds,
                 config.max_concurrent_calls_process,
                 lambda: provider().complete(request),
             )
@@ -607,4 +637,3 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
         from ai_tutor.workbench.scenarios import tutor_scenarios
 
         return tutor_scenarios()
-

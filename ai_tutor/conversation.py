@@ -20,7 +20,7 @@ Turn = dict[str, Any]
 
 
 def now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def question_turn(question: str, client_msg_id: str = "") -> Turn:

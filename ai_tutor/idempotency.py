@@ -58,7 +58,8 @@ def recorded_reply(
     cache: Any, learner: str, block: str, client_msg_id: str, question: str
 ) -> dict[str, Any] | None:
     """The reply given earlier to this `client_msg_id`, if it was for the same question."""
-    return None
+    if not client_msg_id:
+        return None
     record = cache.get(record_key(learner, block, client_msg_id))
     if not isinstance(record, dict) or record.get("question") != _digest(question):
         return None

@@ -46,7 +46,7 @@ class LimitReached(Exception):
 
 
 def utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def seconds_until_tomorrow(now: datetime.datetime) -> int:

@@ -76,14 +76,14 @@ function AITutorBlock(runtime, element, initArgs) {
     }
 
     function clearFailure(item) {
-        item.classList.remove("ai-tutor-failed");
+        item.classList.remove("ai-tutor-turn-failed");
         var note = item.querySelector(".ai-tutor-failed-note");
         if (note) { note.remove(); }
     }
 
     function markFailed(item, question, messageId) {
         clearFailure(item);
-        item.classList.add("ai-tutor-failed");
+        item.classList.add("ai-tutor-turn-failed");
         item.setAttribute("data-client-msg-id", messageId);
         item.setAttribute("data-question", question);
         var note = document.createElement("p");
@@ -149,7 +149,7 @@ function AITutorBlock(runtime, element, initArgs) {
             setStatus("");
         }).catch(function (error) {
             setStatus(error.message, true);
-            if (error.retry) {
+            if (error.retry || error instanceof TypeError) {  // TypeError: no network
                 markFailed(item, question, messageId);
             } else {
                 item.remove();  // not kept by the server: give the words back to edit

@@ -96,7 +96,12 @@ def openai_error(
 
 
 def anthropic_message(
-    text: str, *, stop_reason: str = "end_turn", input_tokens: int = 50, output_tokens: int = 9, model: str = "claude-test"
+    text: str,
+    *,
+    stop_reason: str = "end_turn",
+    input_tokens: int = 50,
+    output_tokens: int = 9,
+    model: str = "claude-test",
 ) -> dict[str, Any]:
     return {
         "id": "msg_loopback",
@@ -111,7 +116,12 @@ def anthropic_message(
 
 
 def chat_completion(
-    text: str | None, *, finish_reason: str = "stop", prompt_tokens: int = 60, completion_tokens: int = 11, model: str = "gpt-test"
+    text: str | None,
+    *,
+    finish_reason: str = "stop",
+    prompt_tokens: int = 60,
+    completion_tokens: int = 11,
+    model: str = "gpt-test",
 ) -> dict[str, Any]:
     return {
         "id": "chatcmpl-loopback",

@@ -53,7 +53,9 @@ def settings(server: ProviderServer, provider: str, **extra) -> dict:
 
 
 def ok(provider: str, text: str = "Think about the stroma.") -> Scripted:
-    return Scripted(body=anthropic_message(text) if provider == "anthropic" else chat_completion(text))
+    return Scripted(
+        body=anthropic_message(text) if provider == "anthropic" else chat_completion(text)
+    )
 
 
 def assert_nothing_leaks(response, body) -> None:
@@ -81,7 +83,9 @@ def assert_kept_as_failed(block, question: str) -> None:
 )
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
 def test_every_sdk_attempt_fits_inside_the_deadline(raw, attempt, provider):
-    config = load_config({"provider": provider, "api_key": KEY, "base_url": "http://127.0.0.1:9", **raw})
+    config = load_config(
+        {"provider": provider, "api_key": KEY, "base_url": "http://127.0.0.1:9", **raw}
+    )
 
     client = provider_for(config)._client
 
@@ -166,14 +170,26 @@ ANTHROPIC_CASES = [
     (Scripted(raw=b'{"id": "msg_1", "type": "mess'), "provider_bad_response", True),
 ]
 OPENAI_CASES = [
-    (openai_error(429, PROVIDER_TEXT, code="rate_limit_exceeded", retry_after=7), "provider_rate_limited", True),
+    (
+        openai_error(429, PROVIDER_TEXT, code="rate_limit_exceeded", retry_after=7),
+        "provider_rate_limited",
+        True,
+    ),
     (openai_error(503, PROVIDER_TEXT), "provider_overloaded", True),
     (openai_error(500, PROVIDER_TEXT), "provider_overloaded", True),
     (openai_error(401, PROVIDER_TEXT, code="invalid_api_key"), "provider_auth", False),
     (openai_error(404, PROVIDER_TEXT, code="DeploymentNotFound"), "provider_not_found", False),
-    (openai_error(400, PROVIDER_TEXT, code="context_length_exceeded"), "provider_context_too_long", False),
+    (
+        openai_error(400, PROVIDER_TEXT, code="context_length_exceeded"),
+        "provider_context_too_long",
+        False,
+    ),
     (openai_error(400, PROVIDER_TEXT, code="content_filter"), "provider_content_filter", False),
-    (Scripted(body=chat_completion("partly", finish_reason="content_filter")), "provider_content_filter", False),
+    (
+        Scripted(body=chat_completion("partly", finish_reason="content_filter")),
+        "provider_content_filter",
+        False,
+    ),
     (Scripted(body=chat_completion(None)), "provider_empty", True),
     (Scripted(raw=b"<html>502 Bad Gateway</html>"), "provider_bad_response", True),
 ]
@@ -273,7 +289,7 @@ def test_failed_question_shows_a_retry_button_after_a_reload(server):
 
     html = block.student_view().content
     tree = lxml.html.fragment_fromstring(html, create_parent="div")
-    failed = tree.xpath("//li[contains(@class, 'ai-tutor-failed')]")
+    failed = tree.xpath("//li[contains(@class, 'ai-tutor-turn-failed')]")
     assert len(failed) == 1
     assert failed[0].get("data-client-msg-id") == "m-7"
     assert failed[0].xpath(".//button[contains(@class, 'ai-tutor-retry')]")
@@ -374,3 +390,48 @@ def test_a_slot_taken_over_after_expiry_is_not_freed_by_its_old_holder():
         cache.values[calls.SITE_SLOT_KEY % 0] = "another request's token"
 
     assert cache.values[calls.SITE_SLOT_KEY % 0] == "another request's token"
+
+
+# ------------------------------------------------------------------ fallback
+
+
+def test_offline_fallback_answers_from_the_course_material_labelled_offline(server, caplog):
+    server.script.append(openai_error(500, PROVIDER_TEXT))
+    block = make_block(
+        settings(server, "openai", fallback_provider="offline"),
+        course_material="The Calvin cycle takes place in the stroma of the chloroplast.",
+    )
+
+    with caplog.at_level(logging.INFO, logger="ai_tutor"):
+        status, body, _ = call(block, "ask", {"question": "Where does the Calvin cycle happen?"})
+
+    assert status == 200
+    assert body["provider"] == "offline" and body["offline"] is True
+    assert "stroma" in body["reply_text"]
+    assert "kind=overloaded" in caplog.text and "fallback answered" in caplog.text
+    assert block.conversation[-1]["offline"] is True
+
+
+def test_secondary_provider_answers_before_offline(server, monkeypatch):
+    # The secondary provider reads its SDK's own environment variables.
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-secondary")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+    server.script += [openai_error(503, PROVIDER_TEXT), ok("anthropic", "From the secondary.")]
+    block = make_block(
+        settings(server, "openai", fallback_provider="anthropic", deadline_seconds=10)
+    )
+
+    status, body, _ = call(block, "ask", {"question": "Where is the stroma?"})
+
+    assert (status, body["provider"], body["offline"]) == (200, "anthropic", False)
+    assert body["reply_text"] == "From the secondary."
+    assert [r.path for r in server.requests] == ["/v1/chat/completions", "/v1/messages"]
+
+
+def test_fallback_setting_is_validated():
+    from ai_tutor.config import ConfigError
+
+    with pytest.raises(ConfigError, match="fallback_provider"):
+        load_config({"provider": "openai", "fallback_provider": "openai"})
+    with pytest.raises(ConfigError, match="fallback_provider"):
+        load_config({"fallback_provider": "gemini"})

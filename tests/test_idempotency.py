@@ -18,7 +18,13 @@ def server():
 
 
 def openai_settings(server, **extra) -> dict:
-    return {"provider": "openai", "base_url": server.url + "/v1", "api_key": "k", "max_retries": 0, **extra}
+    return {
+        "provider": "openai",
+        "base_url": server.url + "/v1",
+        "api_key": "k",
+        "max_retries": 0,
+        **extra,
+    }
 
 
 def test_repeat_of_a_message_id_returns_the_first_answer_and_calls_once(server):
@@ -115,3 +121,86 @@ def test_lock_expires_on_its_own():
     with idempotency.question_lock(recording, "ann", "b1", hold_seconds=30):
         pass
     assert recording.timeout == 31
+
+
+# ------------------------------------------------------------------ across processes
+
+_WORKER = """
+import sys
+import django
+from django.conf import settings
+
+settings.configure(CACHES={"default": {
+    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": sys.argv[1]}})
+django.setup()
+from django.core.cache import cache
+from ai_tutor import idempotency
+
+for line in sys.stdin:
+    command = line.split()
+    if command[0] == "hold":
+        lock = idempotency.question_lock(cache, "ann", "b1", hold_seconds=30)
+        try:
+            lock.__enter__()
+            print("held", flush=True)
+        except idempotency.QuestionInFlight:
+            print("in_flight", flush=True)
+    elif command[0] == "release":
+        lock.__exit__(None, None, None)
+        print("released", flush=True)
+    elif command[0] == "record":
+        idempotency.record_reply(cache, "ann", "b1", "m-1", "Where?", {"reply_text": "Here."})
+        print("recorded", flush=True)
+    elif command[0] == "lookup":
+        print(idempotency.recorded_reply(cache, "ann", "b1", "m-1", "Where?"), flush=True)
+"""
+
+
+def test_lock_and_replies_are_shared_between_processes(tmp_path):
+    """Two LMS processes sharing one cache (a file cache here, Redis under Tutor)."""
+    import subprocess
+    import sys
+
+    def worker() -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", _WORKER, str(tmp_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def say(process: subprocess.Popen, command: str) -> str:
+        process.stdin.write(command + "\n")
+        process.stdin.flush()
+        return process.stdout.readline().strip()
+
+    first, second = worker(), worker()
+    try:
+        assert say(first, "hold") == "held"
+        assert say(second, "hold") == "in_flight"
+        assert say(first, "release") == "released"
+        assert say(second, "hold") == "held"
+
+        assert say(second, "lookup") == "None"
+        assert say(first, "record") == "recorded"
+        assert say(second, "lookup") == "{'reply_text': 'Here.'}"
+    finally:
+        for process in (first, second):
+            process.stdin.close()
+            process.wait(timeout=10)
+
+
+def test_clear_waits_for_a_question_in_flight():
+    from django.core.cache import cache
+
+    block = make_block()
+    call(block, "ask", {"question": "Where is the stroma?"})
+
+    with idempotency.question_lock(cache, "student_1", "usage-1", hold_seconds=30):
+        status, body, response = call(block, "clear", {})
+    assert (status, body["error"]["code"]) == (409, "question_in_flight")
+    assert response.headers["Retry-After"] == "2"
+    assert len(block.conversation) == 2
+
+    assert call(block, "clear", {})[0] == 200
+    assert block.conversation == []

@@ -11,7 +11,7 @@ from ai_tutor import limits
 from tests.blocks import call, make_block
 from tests.loopback import ProviderServer, openai_error
 
-NOON = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.timezone.utc)
+NOON = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
@@ -129,7 +129,13 @@ def test_usage_totals_keep_a_bounded_window_and_survive_junk():
 
 
 def openai_settings(server, **extra) -> dict:
-    return {"provider": "openai", "base_url": server.url + "/v1", "api_key": "k", "max_retries": 0, **extra}
+    return {
+        "provider": "openai",
+        "base_url": server.url + "/v1",
+        "api_key": "k",
+        "max_retries": 0,
+        **extra,
+    }
 
 
 def test_over_the_block_limit_is_a_429_before_the_provider_and_stores_nothing(server):

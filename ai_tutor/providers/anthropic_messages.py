@@ -59,7 +59,9 @@ def _status_error(error: Any) -> ProviderError:
     status = error.status_code
     detail = _error_type(error)
     if status == 429:
-        return ProviderError("rate_limited", "Anthropic rate limit", retry_after=retry_after_seconds(error))
+        return ProviderError(
+            "rate_limited", "Anthropic rate limit", retry_after=retry_after_seconds(error)
+        )
     if status in (401, 403):
         return ProviderError("auth", f"Anthropic refused the credentials ({status})")
     if status == 404:

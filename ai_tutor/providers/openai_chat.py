@@ -115,7 +115,9 @@ def _status_error(error: Any) -> ProviderError:
     if status == 400 and code == "unsupported_parameter" and body.get("param"):
         return _UnsupportedParameter(str(body["param"]))
     if status == 429:
-        return ProviderError("rate_limited", "OpenAI rate limit", retry_after=retry_after_seconds(error))
+        return ProviderError(
+            "rate_limited", "OpenAI rate limit", retry_after=retry_after_seconds(error)
+        )
     if status in (401, 403):
         return ProviderError("auth", f"OpenAI refused the credentials ({status})")
     if status == 404 or code in ("model_not_found", "DeploymentNotFound"):
