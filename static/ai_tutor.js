@@ -207,7 +207,8 @@ function AITutorBlock(runtime, element, initArgs) {
             return (node.getAttribute("data-usage-id") || node.getAttribute("data-usage")) === id;
         })[0];
         if (target) {
-            target.scrollIntoView({behavior: "smooth", block: "start"});
+            // Centred, so a fixed page header cannot cover the cited component.
+            target.scrollIntoView({behavior: "smooth", block: "center"});
             if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
             target.focus({preventScroll: true});
         }
@@ -223,4 +224,5 @@ function AITutorBlock(runtime, element, initArgs) {
     if (initArgs && initArgs.maxQuestionChars) {
         box.setAttribute("maxlength", String(initArgs.maxQuestionChars));
     }
+    log.scrollTop = log.scrollHeight;  // a reloaded history opens on its newest turn
 }

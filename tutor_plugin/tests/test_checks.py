@@ -140,7 +140,7 @@ def test_defaults_are_the_xblocks_defaults() -> None:
     settings = xblock_settings({})
     assert settings["provider"] == "offline"
     assert settings["max_concurrent_calls_site"] == 1
-    assert settings["course_daily_token_budget"] == 200000
+    assert settings["course_tokens_per_day"] == 200000
     assert settings["fallback_provider"] == ""
     assert settings["oidc"]["mode"] == "off"
     assert settings["oidc"]["algorithms"] == ["RS256"]

@@ -176,7 +176,7 @@ def test_operator_settings_reach_the_xblock(project: TutorProject) -> None:
     assert tutor["base_url"] == "https://example.openai.azure.com/openai/v1"
     assert tutor["timeout_seconds"] == 30
     assert tutor["enabled"] is False
-    assert tutor["site_daily_token_budget"] == 5000
+    assert tutor["site_tokens_per_day"] == 5000
     assert tutor["fallback_provider"] == "offline"
     assert tutor["oidc"]["accept_bearer_header"] is True
 

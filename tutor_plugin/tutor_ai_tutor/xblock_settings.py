@@ -31,8 +31,8 @@ SETTINGS: tuple[tuple[str, str, Any], ...] = (
     ("max_concurrent_calls_process", "AI_TUTOR_MAX_CONCURRENT_CALLS_PROCESS", 1),
     ("questions_per_block_per_day", "AI_TUTOR_QUESTIONS_PER_BLOCK_PER_DAY", 50),
     ("questions_per_learner_per_day", "AI_TUTOR_QUESTIONS_PER_LEARNER_PER_DAY", 200),
-    ("course_daily_token_budget", "AI_TUTOR_COURSE_DAILY_TOKEN_BUDGET", 200000),
-    ("site_daily_token_budget", "AI_TUTOR_SITE_DAILY_TOKEN_BUDGET", 2000000),
+    ("course_tokens_per_day", "AI_TUTOR_COURSE_DAILY_TOKEN_BUDGET", 200000),
+    ("site_tokens_per_day", "AI_TUTOR_SITE_DAILY_TOKEN_BUDGET", 2000000),
     ("fallback_provider", "AI_TUTOR_FALLBACK_PROVIDER", ""),
 )
 
