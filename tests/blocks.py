@@ -45,3 +45,14 @@ def call(block: AITutorBlock, handler: str, body: Any = None, *, raw: bytes | No
     request.content_type = "application/json"
     response = block.handle(handler, request)
     return response.status_code, json.loads(response.body), response
+
+
+def openai_settings(server: Any, **extra: Any) -> dict[str, Any]:
+    """Settings that point the block at a loopback server speaking Chat Completions."""
+    return {
+        "provider": "openai",
+        "base_url": server.url + "/v1",
+        "api_key": "k",
+        "max_retries": 0,
+        **extra,
+    }

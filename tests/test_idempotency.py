@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from ai_tutor import idempotency
-from tests.blocks import call, make_block
+from tests.blocks import call, make_block, openai_settings
 from tests.loopback import ProviderServer, Scripted, chat_completion
 
 
@@ -15,16 +15,6 @@ from tests.loopback import ProviderServer, Scripted, chat_completion
 def server():
     with ProviderServer().running() as running:
         yield running
-
-
-def openai_settings(server, **extra) -> dict:
-    return {
-        "provider": "openai",
-        "base_url": server.url + "/v1",
-        "api_key": "k",
-        "max_retries": 0,
-        **extra,
-    }
 
 
 def test_repeat_of_a_message_id_returns_the_first_answer_and_calls_once(server):

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
 from ai_tutor import limits
-from tests.blocks import call, make_block
+from tests.blocks import call, make_block, openai_settings
 from tests.loopback import ProviderServer, openai_error
 
 NOON = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
@@ -126,16 +126,6 @@ def test_usage_totals_keep_a_bounded_window_and_survive_junk():
 
 
 # ------------------------------------------------------------------ through the handler
-
-
-def openai_settings(server, **extra) -> dict:
-    return {
-        "provider": "openai",
-        "base_url": server.url + "/v1",
-        "api_key": "k",
-        "max_retries": 0,
-        **extra,
-    }
 
 
 def test_over_the_block_limit_is_a_429_before_the_provider_and_stores_nothing(server):
