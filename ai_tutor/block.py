@@ -455,7 +455,12 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
 
     def _learner_lines(self, request: Any, config: TutorConfig) -> list[str]:
         """Check the learner's identity as configured; lines describing them for the prompt."""
-        from ai_tutor.identity import IdentityError, check_learner, describe_learner
+        from ai_tutor.identity import (
+            IdentityError,
+            check_learner,
+            describe_learner,
+            is_course_staff,
+        )
 
         try:
             identity = check_learner(self, request, config.oidc)
@@ -466,17 +471,7 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             ) from error
         if identity is None:
             return []
-        return describe_learner(identity, config.oidc, is_course_staff=self._is_course_staff())
-
-    def _is_course_staff(self) -> bool:
-        service = self.runtime.service(self, "user")
-        if service is None:
-            return False
-        user = service.get_current_user()
-        attributes = getattr(user, "opt_attrs", {}) or {}
-        return bool(attributes.get("edx-platform.user_is_staff")) or attributes.get(
-            "edx-platform.user_role"
-        ) in ("staff", "instructor")
+        return describe_learner(identity, config.oidc, is_course_staff=is_course_staff(self))
 
     def _unit_material(self) -> tuple[str, list[Passage]]:
         from ai_tutor.context.unit import gather_unit_components
