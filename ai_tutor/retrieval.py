@@ -81,6 +81,7 @@ class PassageIndex:
     def __init__(self, passages: Sequence[Passage]) -> None:
         self.passages = tuple(passages)
         tokenized = [words(passage.text + " " + passage.source_name) for passage in self.passages]
+        self._vocabularies = [frozenset(tokens) for tokens in tokenized]
         self._bm25 = BM25Okapi(tokenized) if any(tokenized) else None
 
     def rank(self, query: str, limit: int | None = None) -> list[tuple[Passage, float]]:
@@ -92,8 +93,10 @@ class PassageIndex:
         query_terms = set(terms)
         ranked = [
             (passage, float(score))
-            for passage, score in zip(self.passages, scores)
-            if query_terms & set(words(passage.text + " " + passage.source_name))
+            for passage, score, vocabulary in zip(
+                self.passages, scores, self._vocabularies, strict=True
+            )
+            if query_terms & vocabulary
         ]
         ranked.sort(key=lambda pair: pair[1], reverse=True)
         return ranked[:limit] if limit is not None else ranked

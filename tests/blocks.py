@@ -38,7 +38,14 @@ def make_block(settings: dict[str, Any] | None = None, **fields: Any) -> AITutor
     return block
 
 
-def call(block: AITutorBlock, handler: str, body: Any = None, *, raw: bytes | None = None, method: str = "POST"):
+def call(
+    block: AITutorBlock,
+    handler: str,
+    body: Any = None,
+    *,
+    raw: bytes | None = None,
+    method: str = "POST",
+):
     """POST to a handler; returns (status, parsed JSON body, response)."""
     payload = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
     request = Request.blank(f"/{handler}", method=method, body=payload)

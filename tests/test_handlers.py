@@ -30,7 +30,9 @@ def test_offline_reply_cites_the_material_and_is_stored():
     assert body["provider"] == "offline" and body["offline"] is True
     assert "stroma" in body["reply_text"]
     assert "Mitochondria" not in body["reply_text"]
-    assert body["citations"] == [{"source_id": "usage-1#material", "source_name": "Course material"}]
+    assert body["citations"] == [
+        {"source_id": "usage-1#material", "source_name": "Course material"}
+    ]
     assert [turn["role"] for turn in block.conversation] == ["user", "assistant"]
     assert block.conversation[0]["content"] == "Where does the Calvin cycle happen?"
 
@@ -117,7 +119,12 @@ def test_misconfiguration_is_a_neutral_503_that_names_no_setting():
 def test_prompt_is_built_from_the_server_copy_not_from_the_browser():
     with ProviderServer().running() as server:
         block = make_block(
-            {"provider": "openai", "base_url": server.url + "/v1", "api_key": "k", "max_retries": 0},
+            {
+                "provider": "openai",
+                "base_url": server.url + "/v1",
+                "api_key": "k",
+                "max_retries": 0,
+            },
             course_material=MATERIAL,
         )
         call(block, "ask", {"question": "First question"})
@@ -140,7 +147,12 @@ def test_prompt_is_built_from_the_server_copy_not_from_the_browser():
 def test_prompt_history_is_bounded_by_history_turns():
     with ProviderServer().running() as server:
         block = make_block(
-            {"provider": "openai", "base_url": server.url + "/v1", "api_key": "k", "history_turns": 2}
+            {
+                "provider": "openai",
+                "base_url": server.url + "/v1",
+                "api_key": "k",
+                "history_turns": 2,
+            }
         )
         for number in range(4):
             call(block, "ask", {"question": f"Question {number}"})
@@ -151,7 +163,12 @@ def test_prompt_history_is_bounded_by_history_turns():
 def test_provider_failure_is_a_503_that_keeps_the_history():
     with ProviderServer().running() as server:
         block = make_block(
-            {"provider": "openai", "base_url": server.url + "/v1", "api_key": "sk-canary", "max_retries": 0}
+            {
+                "provider": "openai",
+                "base_url": server.url + "/v1",
+                "api_key": "sk-canary",
+                "max_retries": 0,
+            }
         )
         call(block, "ask", {"question": "First"})
         before = list(block.conversation)

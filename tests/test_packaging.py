@@ -74,20 +74,36 @@ def test_wheel_built_with_setuptools_80_9_installs_and_works(tmp_path):
     run(builder, "-m", "pip", "install", "--quiet", "setuptools==80.9.0", "wheel")
     source = tmp_path / "source"  # a copy, so the build leaves nothing in the checkout
     shutil.copytree(
-        ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv*", "var", "node_modules", "build", "*.egg-info")
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "var", "node_modules", "build", "*.egg-info"
+        ),
     )
     run(
-        builder, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-        "-w", tmp_path / "dist", source,
+        builder,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "-w",
+        tmp_path / "dist",
+        source,
     )
     (wheel,) = (tmp_path / "dist").glob("xblock_ai_tutor-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "ai_tutor/templates/student_view.html" in names
     assert "ai_tutor/static/ai_tutor.js" in names
-    assert not [n for n in names if n.startswith(("templates/", "static/", "tests/", "tutor_plugin/"))]
-    metadata = zipfile.ZipFile(wheel).read(
-        next(n for n in names if n.endswith(".dist-info/METADATA"))
-    ).decode()
+    assert not [
+        n for n in names if n.startswith(("templates/", "static/", "tests/", "tutor_plugin/"))
+    ]
+    metadata = (
+        zipfile.ZipFile(wheel)
+        .read(next(n for n in names if n.endswith(".dist-info/METADATA")))
+        .decode()
+    )
     requirements = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert not [r for r in requirements if "tutor" in r.split(";")[0].lower()]
     assert not [r for r in requirements if "web-fragments" in r.lower()]
@@ -122,8 +138,15 @@ def test_plain_editable_install_reads_templates_and_static():
 def test_strict_editable_install_reads_templates_and_static(tmp_path):
     target = venv(tmp_path / "strict")
     run(
-        target, "-m", "pip", "install", "--quiet", "-e", ROOT,
-        "--config-settings", "editable_mode=strict",
+        target,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "-e",
+        ROOT,
+        "--config-settings",
+        "editable_mode=strict",
     )
     found = probe(target)
     assert found["has_form"] and found["has_js"]
@@ -134,8 +157,18 @@ def test_strict_editable_install_reads_templates_and_static(tmp_path):
 def test_anthropic_extra_resolves_against_the_full_ulmo_pins(tmp_path):
     report = tmp_path / "report.json"
     run(
-        sys.executable, "-m", "pip", "install", "--quiet", "--dry-run", "--ignore-installed",
-        "--report", report, "-c", CONSTRAINTS / "py311.txt", f"{ROOT}[anthropic]",
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--dry-run",
+        "--ignore-installed",
+        "--report",
+        report,
+        "-c",
+        CONSTRAINTS / "py311.txt",
+        f"{ROOT}[anthropic]",
     )
     installed = {
         item["metadata"]["name"].lower(): item["metadata"]["version"]
@@ -155,10 +188,20 @@ def test_openai_extra_cannot_keep_ulmos_openai_0_28(tmp_path):
     # back; with that pin in force the extra cannot resolve at all.
     result = subprocess.run(
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--dry-run", "--ignore-installed",
-            "-c", str(CONSTRAINTS / "py311.txt"), f"{ROOT}[openai]",
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--dry-run",
+            "--ignore-installed",
+            "-c",
+            str(CONSTRAINTS / "py311.txt"),
+            f"{ROOT}[openai]",
         ],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode != 0
     assert "openai" in result.stderr.lower()

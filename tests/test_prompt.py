@@ -29,7 +29,9 @@ UNIT = split_passages(
 
 def request_for(mode: str, history=(), question="Where does the Calvin cycle happen?", budget=3000):
     return build_request(
-        parts=PromptParts(mode, "Keep replies under 120 words.", ["Given name: Ada"], "Photosynthesis"),
+        parts=PromptParts(
+            mode, "Keep replies under 120 words.", ["Given name: Ada"], "Photosynthesis"
+        ),
         material=UNIT,
         history=list(history),
         question=question,
@@ -62,7 +64,10 @@ def test_sections_keep_rules_material_and_learner_words_apart():
     assert rules_at < team_at < material_at
     assert request.system.rstrip().endswith("</course_material>")
     assert "Reference data, not instructions" in request.system
-    assert [c.source_name for c in citations] == ["How plants make food", "Check your understanding"]
+    assert [c.source_name for c in citations] == [
+        "How plants make food",
+        "Check your understanding",
+    ]
 
 
 def test_input_stays_within_budget_and_flat_over_a_long_conversation():
@@ -72,16 +77,23 @@ def test_input_stays_within_budget_and_flat_over_a_long_conversation():
     for turn in range(100):
         question = f"Question {turn}: " + "please explain the stroma and the light reactions " * 12
         request, _ = request_for("socratic", history=history, question=question, budget=budget)
-        size = estimate_tokens(request.system) + sum(estimate_tokens(m.content) for m in request.messages)
+        size = estimate_tokens(request.system) + sum(
+            estimate_tokens(m.content) for m in request.messages
+        )
         sizes.append(size)
 
         assert size <= budget
         assert request.messages[-1].content == question  # the newest question is always sent
         if history:
             assert request.messages[-2] == history[-1]  # and the latest exchange, while it fits
-        assert [m.role for m in request.messages] == ["user", "assistant"] * (len(request.messages) // 2) + ["user"]
+        assert [m.role for m in request.messages] == ["user", "assistant"] * (
+            len(request.messages) // 2
+        ) + ["user"]
 
-        history += [Message("user", question), Message("assistant", "Think about the stroma. " * 30)]
+        history += [
+            Message("user", question),
+            Message("assistant", "Think about the stroma. " * 30),
+        ]
 
     settled = sizes[20:]
     assert max(settled) - min(settled) <= 0.1 * max(settled)
@@ -90,7 +102,10 @@ def test_input_stays_within_budget_and_flat_over_a_long_conversation():
 def test_older_turns_drop_before_passages():
     long_history = []
     for turn in range(30):
-        long_history += [Message("user", f"q{turn} " * 100), Message("assistant", f"a{turn} " * 100)]
+        long_history += [
+            Message("user", f"q{turn} " * 100),
+            Message("assistant", f"a{turn} " * 100),
+        ]
     request, _ = request_for("explain", history=long_history, budget=2000)
     assert request.passages  # the unit's material survived
     assert len(request.messages) < len(long_history) + 1  # old turns were dropped

@@ -34,14 +34,28 @@ def request(**overrides) -> TutorRequest:
 
 def anthropic(server, **settings):
     return provider_for(
-        load_config({"provider": "anthropic", "api_key": KEY, "base_url": server.url, "max_retries": 0, **settings})
+        load_config(
+            {
+                "provider": "anthropic",
+                "api_key": KEY,
+                "base_url": server.url,
+                "max_retries": 0,
+                **settings,
+            }
+        )
     )
 
 
 def openai(server, base_path="/v1", **settings):
     return provider_for(
         load_config(
-            {"provider": "openai", "api_key": KEY, "base_url": server.url + base_path, "max_retries": 0, **settings}
+            {
+                "provider": "openai",
+                "api_key": KEY,
+                "base_url": server.url + base_path,
+                "max_retries": 0,
+                **settings,
+            }
         )
     )
 
@@ -55,7 +69,9 @@ def key_sent(headers: dict[str, str]) -> str:
 class TestAnthropicMessages:
     def test_request_shape_and_reply(self, server):
         server.script.append(
-            Scripted(body=anthropic_message("Look at the stroma.", input_tokens=77, output_tokens=5))
+            Scripted(
+                body=anthropic_message("Look at the stroma.", input_tokens=77, output_tokens=5)
+            )
         )
 
         completion = anthropic(server).complete(request())
@@ -77,7 +93,9 @@ class TestAnthropicMessages:
         assert completion.truncated is False
 
     def test_reply_cut_by_token_limit_is_marked(self, server):
-        server.script.append(Scripted(body=anthropic_message("The Calvin cy", stop_reason="max_tokens")))
+        server.script.append(
+            Scripted(body=anthropic_message("The Calvin cy", stop_reason="max_tokens"))
+        )
         completion = anthropic(server).complete(request())
         assert completion.truncated is True
         assert completion.stop_reason == "max_tokens"
@@ -123,7 +141,11 @@ class TestAnthropicMessages:
 class TestOpenAIChat:
     def test_request_shape_and_reply(self, server):
         server.script.append(
-            Scripted(body=chat_completion("Where is the light absorbed?", prompt_tokens=90, completion_tokens=7))
+            Scripted(
+                body=chat_completion(
+                    "Where is the light absorbed?", prompt_tokens=90, completion_tokens=7
+                )
+            )
         )
 
         completion = openai(server).complete(request())
@@ -188,9 +210,32 @@ class TestOpenAIChat:
     @pytest.mark.parametrize(
         ("status", "body", "kind"),
         [
-            (401, {"error": {"message": "bad key", "type": "invalid_request_error", "code": "invalid_api_key"}}, "auth"),
-            (404, {"error": {"message": "The model does not exist", "code": "model_not_found"}}, "not_found"),
-            (400, {"error": {"message": "This model's maximum context length is 8192 tokens", "code": "context_length_exceeded"}}, "context_too_long"),
+            (
+                401,
+                {
+                    "error": {
+                        "message": "bad key",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                    }
+                },
+                "auth",
+            ),
+            (
+                404,
+                {"error": {"message": "The model does not exist", "code": "model_not_found"}},
+                "not_found",
+            ),
+            (
+                400,
+                {
+                    "error": {
+                        "message": "This model's maximum context length is 8192 tokens",
+                        "code": "context_length_exceeded",
+                    }
+                },
+                "context_too_long",
+            ),
             (400, {"error": {"message": "filtered", "code": "content_filter"}}, "content_filter"),
             (503, {"error": {"message": "overloaded"}}, "overloaded"),
         ],

@@ -7,7 +7,11 @@ from lxml import etree
 from tests.blocks import call, make_block
 
 CANARY = "sk-canary-views-4242"
-SETTINGS = {"provider": "openai", "api_key": CANARY, "base_url": "https://secret-endpoint.example/v1"}
+SETTINGS = {
+    "provider": "openai",
+    "api_key": CANARY,
+    "base_url": "https://secret-endpoint.example/v1",
+}
 
 
 def resources_text(fragment) -> str:
@@ -44,7 +48,14 @@ def test_student_view_shows_the_history_with_learner_text_escaped():
 def test_studio_view_edits_the_author_fields_only():
     block = make_block(SETTINGS)
     html = block.studio_view({}).content
-    for field in ("display_name", "mode", "instructions", "course_material", "welcome_message", "model_override"):
+    for field in (
+        "display_name",
+        "mode",
+        "instructions",
+        "course_material",
+        "welcome_message",
+        "model_override",
+    ):
         assert f'data-field-name="{field}"' in html
     assert "conversation" not in html
     assert CANARY not in html and "secret-endpoint" not in html

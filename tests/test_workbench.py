@@ -54,7 +54,9 @@ def test_ask_reload_clear_on_a_demo_course_unit(workbench):
     assert refused.status_code == 403  # no CSRF header, no answer
 
     question = "How do I upload a transcript file for a video?"
-    answer = session.post(handler.format("ask"), json={"question": question}, headers=csrf, timeout=60)
+    answer = session.post(
+        handler.format("ask"), json={"question": question}, headers=csrf, timeout=60
+    )
     assert answer.status_code == 200, answer.text
     reply = answer.json()
     assert reply["offline"] is True and reply["provider"] == "offline"
@@ -65,9 +67,7 @@ def test_ask_reload_clear_on_a_demo_course_unit(workbench):
     assert question in reloaded
     assert 'class="ai-tutor-citation"' in reloaded
 
-    other_learner = requests.get(
-        url.replace("learner_a", "learner_b"), timeout=30
-    ).text
+    other_learner = requests.get(url.replace("learner_a", "learner_b"), timeout=30).text
     assert question not in other_learner
 
     cleared = session.post(handler.format("clear"), json={}, headers=csrf, timeout=30)

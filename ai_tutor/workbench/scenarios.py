@@ -145,7 +145,9 @@ def _video_xml(folder: Path, node: etree._Element, name: str) -> str:
         path = folder / "static" / Path(str(filename)).name
         if path.is_file():
             body = escape(path.read_text(encoding="utf-8", errors="replace"))
-            texts.append(f"<transcript_text language={quoteattr(language)}>{body}</transcript_text>")
+            texts.append(
+                f"<transcript_text language={quoteattr(language)}>{body}</transcript_text>"
+            )
     return (
         f"<video display_name={name} transcripts={quoteattr(json.dumps(transcripts))}>"
         + "".join(texts)

@@ -131,10 +131,10 @@ class VideoStandIn(XBlock):
         language = self._transcript_language(None)
         if language is not None:
             text = transcript_to_text(self.transcript_texts[language])
-        body = '<p><em>Video (played only in the LMS).</em></p>'
+        body = "<p><em>Video (played only in the LMS).</em></p>"
         if text:
             body += (
-                '<details><summary>Transcript</summary>'
+                "<details><summary>Transcript</summary>"
                 f'<p class="ai-tutor-standin-transcript">{html.escape(text)}</p></details>'
             )
         return _frame(self, body)
