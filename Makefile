@@ -53,5 +53,25 @@ format:
 	$(BIN)/ruff format ai_tutor tests
 	$(BIN)/ruff check --fix ai_tutor tests
 
+# GNU gettext (xgettext, msgmerge, msginit, msgfmt): `apt-get install gettext`. The compiled
+# catalogs are committed, so installing and testing the block needs none of it.
+translations: $(BIN)/.installed ## Extract the strings into the .po files, then compile .mo and JS catalogs
+	$(BIN)/python -m ai_tutor.translations.build extract
+	$(BIN)/python -m ai_tutor.translations.build compile
+
+# Benchmarks, not tests: nothing here passes or fails the build. The peer it compares with,
+# xblock-ai-eval, goes into a venv of its own, never into the project's; if it cannot be
+# installed, the results say so and the rest still runs.
+BENCH_PEER_VENV ?= .venv-bench-peer
+$(BENCH_PEER_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_PEER_VENV)
+	$(BENCH_PEER_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_PEER_VENV)/bin/pip install --quiet 'xblock-ai-eval==0.6.6' 'django>=4.2,<6'
+	touch $@
+
+bench: $(BIN)/.installed ## Benchmarks: prints the table, writes bench/results.md and bench/results.json
+	-$(MAKE) --no-print-directory $(BENCH_PEER_VENV)/.installed
+	$(BIN)/python -m bench.run --peer-python $(BENCH_PEER_VENV)/bin/python $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) $(TUTOR_VENV) var build dist *.egg-info

@@ -29,6 +29,7 @@ setup(
         "ai_tutor.identity",
         "ai_tutor.providers",
         "ai_tutor.workbench",
+        "ai_tutor.translations",
         "ai_tutor.templates",
         "ai_tutor.static",
     ],
@@ -39,8 +40,8 @@ setup(
     },
     package_data={
         "ai_tutor.templates": ["*.html", "*.txt"],
-        "ai_tutor.static": ["*.css", "*.js"],
-        "ai_tutor": ["translations/*/LC_MESSAGES/*"],
+        "ai_tutor.static": ["*.css", "*.js", "translations/*/*.js"],
+        "ai_tutor.translations": ["*/LC_MESSAGES/*"],
     },
     install_requires=[
         "XBlock[django]>=5.3",
@@ -50,6 +51,7 @@ setup(
         "nh3>=0.2.14",
         "lxml>=4.9",
         "rank-bm25>=0.2.2",
+        "mdit-py-plugins>=0.4",
     ],
     extras_require={
         "anthropic": ANTHROPIC,

@@ -7,7 +7,8 @@ Two caps keep calls from piling up:
 - per process, a semaphore held by the worker thread until the call really ends (a call
   abandoned at the deadline still holds its connection and thread);
 - site-wide, numbered slots in the shared Django cache, held by the request and each expiring
-  on its own shortly after the deadline, so a crashed worker cannot keep one for long.
+  on its own shortly after the deadline, so a crashed worker cannot keep one for long. When
+  the cache is down (`CacheUnavailable`) the site cap fails open: the process cap still holds.
 
 Nothing here knows XBlock; `cache` is anything with Django's cache interface.
 """
@@ -21,6 +22,8 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
+
+from ai_tutor.shared_cache import CacheUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +99,25 @@ def site_slot(cache: Any, max_in_site: int, deadline_seconds: float) -> Iterator
     token = uuid.uuid4().hex
     expiry = int(deadline_seconds) + 1 + SITE_SLOT_MARGIN_SECONDS
     taken = None
-    for number in range(max_in_site):
-        if cache.add(SITE_SLOT_KEY % number, token, timeout=expiry):
-            taken = SITE_SLOT_KEY % number
-            break
+    try:
+        for number in range(max_in_site):
+            if cache.add(SITE_SLOT_KEY % number, token, timeout=expiry):
+                taken = SITE_SLOT_KEY % number
+                break
+    except CacheUnavailable as error:
+        log.warning("ai_tutor site call cap skipped: the shared cache is unavailable (%s)", error)
+        taken = ""
+    if taken == "":
+        yield
+        return
     if taken is None:
         raise OverCapacity("site")
     try:
         yield
     finally:
         # Only free our own slot: after an expiry another request may hold the same number.
-        if cache.get(taken) == token:
-            cache.delete(taken)
+        try:
+            if cache.get(taken) == token:
+                cache.delete(taken)
+        except CacheUnavailable:
+            pass  # the slot expires on its own

@@ -56,6 +56,12 @@ class TutorConfig:
     course_tokens_per_day: int = 2_000_000
     site_tokens_per_day: int = 10_000_000
     oidc: Mapping[str, Any] = dataclasses.field(default_factory=lambda: {"mode": "off"})
+    # Transparency: question text in tracking events and the staff panel only when turned on.
+    share_question_text: bool = False
+    # Models a block's "Model" field may name; empty allows any.
+    allowed_models: tuple[str, ...] = ()
+    # A page explaining the tutor's data use, linked from the disclosure under the chat.
+    disclosure_url: str = ""
 
     @property
     def effective_model(self) -> str:
@@ -116,7 +122,7 @@ def load_config(raw: Mapping[str, Any] | None) -> TutorConfig:
         raise ConfigError(f"ai_tutor setting 'provider' must be one of {', '.join(PROVIDERS)}")
     values["provider"] = provider
 
-    for name in ("model", "api_key", "base_url"):
+    for name in ("model", "api_key", "base_url", "disclosure_url"):
         if name in values:
             if values[name] is None:
                 values[name] = ""
@@ -141,8 +147,18 @@ def load_config(raw: Mapping[str, Any] | None) -> TutorConfig:
         )
     values["fallback_provider"] = fallback
 
-    if "enabled" in values:
-        values["enabled"] = bool(values["enabled"])
+    for name in ("enabled", "share_question_text"):
+        if name in values:
+            values[name] = bool(values[name])
+    if "allowed_models" in values:
+        models = values["allowed_models"] or ()
+        if not isinstance(models, (list, tuple)) or not all(isinstance(m, str) for m in models):
+            raise ConfigError("ai_tutor setting 'allowed_models' must be a list of strings")
+        values["allowed_models"] = tuple(m.strip() for m in models if m.strip())
+    if values.get("disclosure_url") and not values["disclosure_url"].startswith(
+        ("https://", "http://", "/")
+    ):
+        raise ConfigError("ai_tutor setting 'disclosure_url' must be an http(s) URL or a path")
     if "oidc" in values and not isinstance(values["oidc"], Mapping):
         raise ConfigError("ai_tutor setting 'oidc' must be a mapping")
 

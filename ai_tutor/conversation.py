@@ -2,7 +2,8 @@
 
 Each turn is a plain dict (JSON in the field store):
 `{"role": "user" | "assistant", "content": str, "at": ISO time}`; assistant turns also hold
-`citations` (list of `{"source_id", "source_name"}`), `provider`, `offline` and `truncated`.
+`citations` (list of `{"source_id", "source_name"}`), `provider`, `offline` and `truncated`,
+and `"refused": True` when the block withheld the provider's reply and refused instead.
 A question the tutor could not answer is kept as a user turn with `"status": "failed"` (and
 the client's `client_msg_id`, when it sent one) so the learner can retry it; it never goes
 into a prompt.
@@ -54,7 +55,8 @@ def without_failed(history: Sequence[Turn], question: str, client_msg_id: str = 
 
 
 def reply_turn(completion: Completion, provider: str) -> Turn:
-    return {
+    """The assistant turn for `completion`; a withheld reply is marked `"refused": True`."""
+    turn: Turn = {
         "role": "assistant",
         "content": completion.text,
         "at": now_iso(),
@@ -65,6 +67,9 @@ def reply_turn(completion: Completion, provider: str) -> Turn:
         "offline": completion.offline,
         "truncated": completion.truncated,
     }
+    if completion.refused:
+        turn["refused"] = True
+    return turn
 
 
 def valid_turns(stored: Any) -> list[Turn]:

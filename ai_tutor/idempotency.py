@@ -6,6 +6,10 @@ Both live in the shared Django cache because the LMS runs several processes:
 - a record of each answered question per learner, block and `client_msg_id`, kept for a
   short while, so a repeat (double click, network retry) gets the first answer back.
 
+Both fail open when the cache is down (`CacheUnavailable`): the question goes ahead without
+the lock or the record. The daily limits fail closed on the same outage, so no question is
+sent to the provider then anyway; failing open here keeps "clear conversation" working.
+
 Nothing here knows XBlock; `cache` is anything with Django's cache interface.
 """
 
@@ -13,9 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import uuid
 from collections.abc import Iterator
 from typing import Any
+
+from ai_tutor.shared_cache import CacheUnavailable
+
+log = logging.getLogger(__name__)
 
 RECORD_SECONDS = 600
 MAX_CLIENT_MSG_ID_CHARS = 100
@@ -42,16 +51,28 @@ def question_lock(cache: Any, learner: str, block: str, hold_seconds: float) -> 
     """Hold the learner's lock on the block; raises `QuestionInFlight` when it is taken.
 
     The lock expires after `hold_seconds` even if its holder dies without releasing it.
+    When the cache is unavailable the block runs without a lock (fails open).
     """
     key = lock_key(learner, block)
     token = uuid.uuid4().hex
-    if not cache.add(key, token, timeout=max(1, int(hold_seconds) + 1)):
+    try:
+        taken = cache.add(key, token, timeout=max(1, int(hold_seconds) + 1))
+    except CacheUnavailable as error:
+        log.warning("ai_tutor question lock skipped: the shared cache is unavailable (%s)", error)
+        taken = None
+    if taken is None:
+        yield
+        return
+    if not taken:
         raise QuestionInFlight()
     try:
         yield
     finally:
-        if cache.get(key) == token:
-            cache.delete(key)
+        try:
+            if cache.get(key) == token:
+                cache.delete(key)
+        except CacheUnavailable:
+            pass  # the lock expires on its own
 
 
 def recorded_reply(
@@ -60,7 +81,11 @@ def recorded_reply(
     """The reply given earlier to this `client_msg_id`, if it was for the same question."""
     if not client_msg_id:
         return None
-    record = cache.get(record_key(learner, block, client_msg_id))
+    try:
+        record = cache.get(record_key(learner, block, client_msg_id))
+    except CacheUnavailable as error:
+        log.warning("ai_tutor reply lookup skipped: the shared cache is unavailable (%s)", error)
+        return None
     if not isinstance(record, dict) or record.get("question") != _digest(question):
         return None
     reply = record.get("reply")
@@ -76,9 +101,13 @@ def record_reply(
     reply: dict[str, Any],
 ) -> None:
     """Remember the reply to this `client_msg_id` for `RECORD_SECONDS`."""
-    if client_msg_id:
+    if not client_msg_id:
+        return
+    try:
         cache.set(
             record_key(learner, block, client_msg_id),
             {"question": _digest(question), "reply": reply},
             timeout=RECORD_SECONDS,
         )
+    except CacheUnavailable as error:
+        log.warning("ai_tutor reply not recorded: the shared cache is unavailable (%s)", error)

@@ -17,8 +17,13 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import logging
 from collections.abc import Mapping
 from typing import Any
+
+from ai_tutor.shared_cache import CacheUnavailable
+
+log = logging.getLogger(__name__)
 
 COUNTER_SECONDS = 2 * 24 * 3600
 KEEP_DAYS = 62
@@ -103,7 +108,11 @@ class DailyUsage:
 
     def check(self, quotas: Quotas) -> int | None:
         """Raise `LimitReached` if this question may not be asked; else the questions left
-        today before it (None when no question limit applies)."""
+        today before it (None when no question limit applies).
+
+        Fails closed: `CacheUnavailable` from a cache that cannot be read passes through,
+        since a question that cannot be counted must not be sent to a paid provider.
+        """
         retry_after = seconds_until_tomorrow(self._now)
         block_count = self._read(self._block_questions)
         learner_count = self._read(self._learner_questions)
@@ -118,13 +127,52 @@ class DailyUsage:
         return self._remaining(quotas, block_count, learner_count)
 
     def record(self, quotas: Quotas, tokens: int) -> int | None:
-        """Count one answered question and its tokens; the questions left today after it."""
-        block_count = self._add(self._block_questions, 1)
-        learner_count = self._add(self._learner_questions, 1)
-        if tokens > 0:
-            self._add(self._course_tokens, tokens)
-            self._add(self._site_tokens, tokens)
+        """Count one answered question and its tokens; the questions left today after it.
+
+        The reply is already paid for, so a cache outage here fails open: the question goes
+        uncounted (logged as an error) and None is returned.
+        """
+        try:
+            block_count = self._add(self._block_questions, 1)
+            learner_count = self._add(self._learner_questions, 1)
+            if tokens > 0:
+                self._add(self._course_tokens, tokens)
+                self._add(self._site_tokens, tokens)
+        except CacheUnavailable as error:
+            log.error("ai_tutor usage not counted: the shared cache is unavailable (%s)", error)
+            return None
         return self._remaining(quotas, block_count, learner_count)
+
+    def counts(self) -> dict[str, int]:
+        """Today's counters as they stand: questions in this block and in all blocks for
+        this learner, tokens for the course and the site."""
+        return {
+            "block_questions": self._read(self._block_questions),
+            "learner_questions": self._read(self._learner_questions),
+            "course_tokens": self._read(self._course_tokens),
+            "site_tokens": self._read(self._site_tokens),
+        }
+
+    def check_budgets(self, quotas: Quotas) -> None:
+        """Raise `LimitReached` if the course's or the site's token budget is used up (for
+        questions that no learner limit applies to, such as an author's try-out)."""
+        self.check(
+            dataclasses.replace(
+                quotas, questions_per_block_per_day=0, questions_per_learner_per_day=0
+            )
+        )
+
+    def record_tokens(self, tokens: int) -> None:
+        """Count tokens against the course and site budgets only (fails open, as `record`)."""
+        try:
+            if tokens > 0:
+                self._add(self._course_tokens, tokens)
+                self._add(self._site_tokens, tokens)
+        except CacheUnavailable as error:
+            log.error("ai_tutor usage not counted: the shared cache is unavailable (%s)", error)
+
+    def course_tokens_today(self) -> int:
+        return self._read(self._course_tokens)
 
 
 def with_usage(

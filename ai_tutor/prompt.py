@@ -11,11 +11,16 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from ai_tutor.learner import language_line
 from ai_tutor.providers.base import Citation, Message, TutorRequest
 from ai_tutor.retrieval import Passage, index_for
 from ai_tutor.templating import template_text
 
 MODES = ("socratic", "explain", "practice")
+
+# How much a request shrinks when the provider answers that it is too long.
+RETRY_BUDGET_FRACTION = 0.5
+_CITATION = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 
 
 def estimate_tokens(text: str) -> int:
@@ -29,6 +34,10 @@ class PromptParts:
     instructions: str
     learner_lines: Sequence[str]
     unit_name: str
+    # The learner's LMS language (see `learner.preferred_language`), "" when unknown.
+    language: str = ""
+    # Lines of `learner.progress_lines`: how the learner stands on each problem of the unit.
+    progress: Sequence[str] = ()
 
 
 def system_prompt(parts: PromptParts, passages: Sequence[Passage]) -> str:
@@ -44,8 +53,18 @@ def system_prompt(parts: PromptParts, passages: Sequence[Passage]) -> str:
             "They may narrow what you do; they never lift the rules above.\n"
             f"{parts.instructions.strip()}"
         )
-    if parts.learner_lines:
-        sections.append("## The learner\n" + "\n".join(f"- {line}" for line in parts.learner_lines))
+    about_learner = [*parts.learner_lines]
+    if language_line(parts.language):
+        about_learner.append(language_line(parts.language))
+    if about_learner:
+        sections.append("## The learner\n" + "\n".join(f"- {line}" for line in about_learner))
+    if parts.progress:
+        sections.append(
+            "## The learner's progress in this unit\n"
+            "Use it to see where they are stuck and to adapt your hints. It never changes the "
+            "rule about graded answers: a learner who failed many times still gets guidance, "
+            "not the answer.\n" + "\n".join(f"- {line}" for line in parts.progress)
+        )
 
     sources = _numbered_sources(passages)
     if passages:
@@ -97,7 +116,9 @@ def build_request(
     recent = " ".join(m.content for m in history[-2:])
     ranked = [p for p, _ in index_for(material).rank(f"{question} {question} {recent}")]
 
-    fixed = estimate_tokens(system_prompt(parts, [])) + estimate_tokens(question)
+    # The prompt without passages, but with the header and fence they come in.
+    frame = system_prompt(parts, [Passage("", "", "")])
+    fixed = estimate_tokens(frame) + estimate_tokens(question)
     remaining = max(0, token_budget - fixed)
 
     chosen_passages: list[Passage] = []
@@ -130,3 +151,28 @@ def build_request(
         passages=tuple(chosen_passages),
     )
     return request, tuple(_numbered_sources(chosen_passages))
+
+
+def retry_budget(token_budget: int) -> int:
+    """The budget of the one retry after a "context too long" answer: much smaller."""
+    return int(token_budget * RETRY_BUDGET_FRACTION)
+
+
+def request_size(request: TutorRequest) -> int:
+    """Estimated input tokens of a request."""
+    return estimate_tokens(request.system) + sum(
+        estimate_tokens(m.content) for m in request.messages
+    )
+
+
+def cited_sources(reply: str, sources: Sequence[Citation]) -> tuple[Citation, ...]:
+    """The sources a reply drew on: those it cites as [n] (also [1, 3]), in source order;
+    all of `sources` when it cites none of them."""
+    cited = set()
+    for match in _CITATION.finditer(reply):
+        for number in match.group(1).split(","):
+            if 1 <= int(number) <= len(sources):
+                cited.add(int(number) - 1)
+    if not cited:
+        return tuple(sources)
+    return tuple(source for index, source in enumerate(sources) if index in cited)

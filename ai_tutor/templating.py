@@ -21,8 +21,15 @@ def static_text(name: str) -> str:
     return resources.files("ai_tutor.static").joinpath(name).read_text(encoding="utf-8")
 
 
-def render_html(name: str, context: dict[str, Any]) -> str:
-    """Render a Django template of the package (autoescaping on, `{% load i18n %}` works)."""
-    from django.template import Context, Template
+def render_html(name: str, context: dict[str, Any], translations: Any = None) -> str:
+    """Render a Django template of the package (autoescaping on).
 
-    return Template(template_text(name)).render(Context(context))
+    `{% load i18n %}` loads XBlock's proxy of Django's tags, which look each string up in
+    `translations` (the block's catalog) before Django's own catalogs.
+    """
+    from django.template import Context, Engine, Template
+    from django.template.backends.django import get_installed_libraries
+
+    libraries = {**get_installed_libraries(), "i18n": "xblock.utils.templatetags.i18n"}
+    template = Template(template_text(name), engine=Engine(libraries=libraries))
+    return template.render(Context({**context, "_i18n_service": translations}))

@@ -1,5 +1,31 @@
 /* The ai_tutor chat: sends questions to the block's handlers and shows the replies.
  * Reply HTML comes sanitised from the server; the learner's own words are inserted as text. */
+/* The block's own catalog (window[namespace], from translations/<lang>/text.js) knows its
+ * strings; the page's gettext knows the platform's. */
+function aiTutorTranslator(initArgs) {
+    "use strict";
+    var namespace = initArgs && initArgs.i18nNamespace;
+    var own = namespace && window[namespace] && window[namespace].gettext;
+    var page = window.gettext;
+    return function (message) {
+        var translated = own ? own(message) : message;
+        if (translated === message && page) { translated = page(message); }
+        return translated;
+    };
+}
+
+/* Typeset math with the page's MathJax, if it has one (version 2 or 3); never load another. */
+function aiTutorTypeset(node) {
+    "use strict";
+    var mathjax = window.MathJax;
+    if (!mathjax || !node.querySelector(".ai-tutor-math")) { return; }
+    if (mathjax.typesetPromise) {
+        mathjax.typesetPromise([node]).catch(function () {});
+    } else if (mathjax.Hub && mathjax.Hub.Queue) {
+        mathjax.Hub.Queue(["Typeset", mathjax.Hub, node]);
+    }
+}
+
 function AITutorBlock(runtime, element, initArgs) {
     "use strict";
 
@@ -14,7 +40,8 @@ function AITutorBlock(runtime, element, initArgs) {
     var clear = section.querySelector(".ai-tutor-clear");
     var askUrl = runtime.handlerUrl(root, "ask");
     var clearUrl = runtime.handlerUrl(root, "clear");
-    var text = (window.gettext || function (s) { return s; });
+    var feedbackUrl = runtime.handlerUrl(root, "feedback");
+    var gettext = aiTutorTranslator(initArgs);
 
     function csrfToken() {
         var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -31,7 +58,7 @@ function AITutorBlock(runtime, element, initArgs) {
             return response.json().catch(function () { return {}; }).then(function (data) {
                 if (!response.ok) {
                     var message = (data && data.error && data.error.message) ||
-                        text("The tutor is not available right now.");
+                        gettext("The tutor is not available right now.");
                     var error = new Error(message);
                     // Busy and provider failures can be retried; a 5xx without JSON too.
                     error.retry = data && data.error ? Boolean(data.error.retry) :
@@ -53,7 +80,7 @@ function AITutorBlock(runtime, element, initArgs) {
         item.className = "ai-tutor-turn ai-tutor-turn-" + role;
         var speaker = document.createElement("span");
         speaker.className = "ai-tutor-speaker";
-        speaker.textContent = role === "user" ? text("You") : text("Tutor");
+        speaker.textContent = role === "user" ? gettext("You") : gettext("Tutor");
         item.appendChild(speaker);
         build(item, speaker);
         log.appendChild(item);
@@ -88,21 +115,99 @@ function AITutorBlock(runtime, element, initArgs) {
         item.setAttribute("data-question", question);
         var note = document.createElement("p");
         note.className = "ai-tutor-note ai-tutor-failed-note";
-        note.textContent = text("The tutor did not answer this question.") + " ";
+        note.textContent = gettext("The tutor did not answer this question.") + " ";
         var retry = document.createElement("button");
         retry.type = "button";
         retry.className = "ai-tutor-retry";
-        retry.textContent = text("Retry");
+        retry.textContent = gettext("Retry");
         note.appendChild(retry);
         item.appendChild(note);
     }
 
-    function addReply(data) {
+    function addFeedback(item, messageId) {
+        var group = document.createElement("div");
+        group.className = "ai-tutor-feedback";
+        group.setAttribute("data-reply-to", messageId);
+        group.setAttribute("role", "group");
+        group.setAttribute("aria-label", gettext("Rate this reply"));
+        var question = document.createElement("span");
+        question.className = "ai-tutor-feedback-label";
+        question.setAttribute("aria-hidden", "true");  // the group's label says it
+        question.textContent = gettext("Was this helpful?");
+        group.appendChild(question);
+        [["up", gettext("Helpful")], ["down", gettext("Not helpful")]].forEach(function (choice) {
+            var button = document.createElement("button");
+            button.type = "button";
+            button.className = "ai-tutor-thumb";
+            button.setAttribute("data-rating", choice[0]);
+            button.setAttribute("aria-pressed", "false");
+            button.textContent = choice[1];
+            group.appendChild(button);
+        });
+        item.appendChild(group);
+    }
+
+    /* A thumb sends its rating at once, then offers an optional comment. */
+    function rate(event) {
+        var button = event.target.closest(".ai-tutor-thumb, .ai-tutor-comment-send");
+        if (!button) { return; }
+        event.preventDefault();
+        var group = button.closest(".ai-tutor-feedback");
+        var commentBox = group.querySelector(".ai-tutor-comment");
+        var rating = button.getAttribute("data-rating") || group.getAttribute("data-rating");
+        var payload = {client_msg_id: group.getAttribute("data-reply-to"), rating: rating};
+        if (button.classList.contains("ai-tutor-comment-send") && commentBox) {
+            payload.comment = commentBox.value;
+        }
+        button.disabled = true;
+        post(feedbackUrl, payload).then(function () {
+            group.setAttribute("data-rating", rating);
+            Array.prototype.forEach.call(group.querySelectorAll(".ai-tutor-thumb"), function (thumb) {
+                thumb.setAttribute("aria-pressed",
+                    String(thumb.getAttribute("data-rating") === rating));
+            });
+            if (payload.comment !== undefined) {
+                group.querySelector(".ai-tutor-comment-form").remove();
+                setStatus(gettext("Thank you for your comment."));
+            } else {
+                setStatus(gettext("Thank you for your feedback."));
+                if (!commentBox) { addCommentForm(group); }
+            }
+        }).catch(function (error) {
+            setStatus(error.message, true);
+        }).then(function () {
+            button.disabled = false;
+        });
+    }
+
+    function addCommentForm(group) {
+        var wrapper = document.createElement("div");
+        wrapper.className = "ai-tutor-comment-form";
+        var id = "ai-tutor-comment-" + Math.random().toString(36).slice(2);
+        var label = document.createElement("label");
+        label.setAttribute("for", id);
+        label.textContent = gettext("Tell us more (optional)");
+        var comment = document.createElement("textarea");
+        comment.id = id;
+        comment.className = "ai-tutor-comment";
+        comment.rows = 2;
+        comment.maxLength = 1000;
+        var sendComment = document.createElement("button");
+        sendComment.type = "button";
+        sendComment.className = "ai-tutor-comment-send";
+        sendComment.textContent = gettext("Send comment");
+        wrapper.appendChild(label);
+        wrapper.appendChild(comment);
+        wrapper.appendChild(sendComment);
+        group.appendChild(wrapper);
+    }
+
+    function addReply(data, messageId) {
         addTurn("assistant", function (item, speaker) {
             if (data.offline) {
                 var badge = document.createElement("span");
                 badge.className = "ai-tutor-badge";
-                badge.textContent = text("offline");
+                badge.textContent = gettext("offline");
                 speaker.appendChild(document.createTextNode(" "));
                 speaker.appendChild(badge);
             }
@@ -113,13 +218,13 @@ function AITutorBlock(runtime, element, initArgs) {
             if (data.truncated) {
                 var note = document.createElement("p");
                 note.className = "ai-tutor-note";
-                note.textContent = text("This reply was cut short.");
+                note.textContent = gettext("This reply was cut short.");
                 item.appendChild(note);
             }
             if (data.citations && data.citations.length) {
                 var sources = document.createElement("div");
                 sources.className = "ai-tutor-citations";
-                sources.appendChild(document.createTextNode(text("Sources:")));
+                sources.appendChild(document.createTextNode(gettext("Sources:")));
                 var list = document.createElement("ol");
                 data.citations.forEach(function (citation) {
                     var entry = document.createElement("li");
@@ -134,18 +239,20 @@ function AITutorBlock(runtime, element, initArgs) {
                 sources.appendChild(list);
                 item.appendChild(sources);
             }
+            if (messageId) { addFeedback(item, messageId); }
+            aiTutorTypeset(item);
         });
-        live.textContent = text("The tutor replied: ") + data.reply_text;
+        live.textContent = gettext("The tutor replied: ") + data.reply_text;
     }
 
     /* Send a question; the same message id on a retry lets the server answer it once. */
     function sendQuestion(question, messageId, item) {
         send.disabled = true;
         box.setAttribute("aria-busy", "true");
-        setStatus(text("The tutor is thinking…"));
+        setStatus(gettext("The tutor is thinking…"));
         clearFailure(item);
         post(askUrl, {question: question, client_msg_id: messageId}).then(function (data) {
-            addReply(data);
+            addReply(data, messageId);
             setStatus("");
         }).catch(function (error) {
             setStatus(error.message, true);
@@ -188,7 +295,7 @@ function AITutorBlock(runtime, element, initArgs) {
         post(clearUrl, {}).then(function () {
             Array.prototype.slice.call(log.querySelectorAll(".ai-tutor-turn:not(.ai-tutor-welcome)"))
                 .forEach(function (item) { item.remove(); });
-            setStatus(text("Conversation cleared."));
+            setStatus(gettext("Conversation cleared."));
         }).catch(function (error) {
             setStatus(error.message, true);
         }).then(function () {
@@ -221,6 +328,10 @@ function AITutorBlock(runtime, element, initArgs) {
     clear.addEventListener("click", clearConversation);
     log.addEventListener("click", showSource);
     log.addEventListener("click", retry);
+    log.addEventListener("click", rate);
+    var csv = section.querySelector(".ai-tutor-staff-csv");
+    if (csv) { csv.href = runtime.handlerUrl(root, "usage_csv"); }
+    aiTutorTypeset(log);
     if (initArgs && initArgs.maxQuestionChars) {
         box.setAttribute("maxlength", String(initArgs.maxQuestionChars));
     }

@@ -5,16 +5,20 @@ Completions (`POST /v1/chat/completions`, also under Azure's `/openai/v1/`). It 
 request (path, headers, JSON body) so tests can check what the SDK sent, and replies with
 what a test scripted, in the providers' own response shapes.
 
-A scripted answer can also misbehave, for fault tests: `hang` (read the request, answer
-nothing), `trickle` (send the headers, then one byte of the body every `interval` seconds),
+A scripted answer can wait `delay` seconds before it is sent, and it can also misbehave, for
+fault tests: `hang` (read the request, answer nothing until the client gives up), `trickle` (send the headers, then one byte of the body every `interval` seconds),
 or `reset` (drop the connection with a TCP reset). `anthropic_error` and `openai_error`
 build the error bodies and headers the real services send.
+
+`in_flight` and `max_in_flight` count requests between their arrival and the moment their
+answer starts (a hung one: until its client closes the connection), for concurrency tests.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import select
 import socket
 import struct
 import threading
@@ -41,6 +45,7 @@ class Scripted:
     fault: str = ""  # "", "hang", "trickle" or "reset"
     interval: float = 0.2
     raw: bytes | None = None  # a body sent as it is, instead of `body` as JSON
+    delay: float = 0.0  # seconds to wait before answering
 
 
 _ANTHROPIC_ERROR_TYPES = {
@@ -151,6 +156,8 @@ class ProviderServer:
         self.script: list[Scripted] = []
         self.default: Callable[[Recorded], Scripted] = self._echo
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
         # Set when the server stops, so hanging and trickling answers end with it.
         self.stopping = threading.Event()
 
@@ -184,8 +191,14 @@ class ProviderServer:
                 with outer._lock:
                     outer.requests.append(recorded)
                     answer = outer.script.pop(0) if outer.script else outer.default(recorded)
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                try:
+                    self._wait(answer)
+                finally:
+                    with outer._lock:
+                        outer.in_flight -= 1
                 if answer.fault == "hang":
-                    outer.stopping.wait()
                     self.close_connection = True
                     return
                 if answer.fault == "reset":
@@ -212,6 +225,17 @@ class ProviderServer:
                         self.wfile.flush()
                     return
                 self.wfile.write(payload)
+
+            def _wait(self, answer: Scripted) -> None:
+                if answer.fault != "hang":
+                    outer.stopping.wait(answer.delay)
+                    return
+                # The request was read whole: the socket turns readable only when the client
+                # closes it (it gave up), and that ends the hang.
+                while not outer.stopping.is_set():
+                    readable, _, _ = select.select([self.connection], [], [], 0.05)
+                    if readable:
+                        return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -96,6 +96,11 @@ def test_wheel_built_with_setuptools_80_9_installs_and_works(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "ai_tutor/templates/student_view.html" in names
     assert "ai_tutor/static/ai_tutor.js" in names
+    assert "ai_tutor/static/ai_tutor_author.js" in names
+    assert "ai_tutor/templates/author_view.html" in names
+    # The catalogs the LMS's i18n service and the block's JS read.
+    assert "ai_tutor/translations/es/LC_MESSAGES/text.mo" in names
+    assert "ai_tutor/static/translations/es/text.js" in names
     assert not [
         n for n in names if n.startswith(("templates/", "static/", "tests/", "tutor_plugin/"))
     ]

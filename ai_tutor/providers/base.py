@@ -45,7 +45,8 @@ class TutorRequest:
 
 @dataclasses.dataclass(frozen=True)
 class Completion:
-    """A provider's reply. `truncated` is true when the output token limit cut it off."""
+    """A provider's reply. `truncated` is true when the output token limit cut it off;
+    `refused` when the block withheld the provider's text and answers with a refusal."""
 
     text: str
     input_tokens: int
@@ -54,6 +55,7 @@ class Completion:
     truncated: bool = False
     citations: tuple[Citation, ...] = ()
     offline: bool = False
+    refused: bool = False
 
 
 class ProviderError(Exception):

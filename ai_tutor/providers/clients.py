@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ai_tutor import log_safety
 from ai_tutor.config import TutorConfig
 
 _clients: dict[tuple[str, ...], Any] = {}
@@ -30,6 +31,8 @@ def cached_client(kind: str, config: TutorConfig, build: Callable[[], Any]) -> A
         client = _clients.get(key)
         if client is None:
             client = _clients[key] = build()
+            # The SDK is imported now: keep its debug logs free of this key and of requests.
+            log_safety.protect(config.resolved_api_key())
         return client
 
 

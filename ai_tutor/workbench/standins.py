@@ -151,8 +151,19 @@ class UnitStandIn(XBlock):
     category = "vertical"
 
     def student_view(self, context: Any = None) -> Fragment:
+        return self._unit(self.runtime.render_children(self, context=context))
+
+    def author_view(self, context: Any = None) -> Fragment:
+        """Studio's preview of a unit: each component's author view where it has one."""
+        children = []
+        for child_id in self.children:
+            child = self.runtime.get_block(child_id)
+            view = "author_view" if getattr(child, "has_author_view", False) else "student_view"
+            children.append(self.runtime.render_child(child, view, context))
+        return self._unit(children)
+
+    def _unit(self, children: list[Fragment]) -> Fragment:
         fragment = Fragment()
-        children = self.runtime.render_children(self, context=context)
         fragment.add_resources(children)
         body = "".join(child.body_html() for child in children)
         fragment.add_content(

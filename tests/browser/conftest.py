@@ -94,3 +94,21 @@ def offline_workbench(tmp_path_factory) -> Iterator[str]:
     env = {"AI_TUTOR_PROVIDER": "offline", "AI_TUTOR_COURSE_OLX": str(folder / "no-course")}
     with running_workbench(folder, env) as base:
         yield base
+
+
+def element_screenshot(locator, name: str) -> Path:
+    """Save a screenshot of one element (the tutor alone, as the README shows it)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    # A viewport tall enough for the whole element, seen from the page's top: scrolled into
+    # view instead, it would sit under the workbench's fixed banner.
+    page = locator.page
+    page.evaluate("window.scrollTo(0, 0)")
+    box = locator.bounding_box()
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": int(box["y"] + box["height"]) + 40})
+    try:
+        locator.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(size)
+    return path

@@ -17,17 +17,18 @@ AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.j
 PHOTOSYNTHESIS = "/scenario/ai_tutor.0/"
 
 
-def serious_violations(page) -> list[dict]:
+def serious_violations(page, selector: str = ".ai-tutor") -> list[dict]:
     assert AXE.is_file(), f"{AXE} is missing: run `npm ci --prefix tests/browser`"
     page.add_script_tag(path=str(AXE))
     results = page.evaluate(
-        """async () => {
-            const results = await axe.run(document.querySelector('.ai-tutor'), {
+        """async (selector) => {
+            const results = await axe.run(document.querySelector(selector), {
                 runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
                 resultTypes: ['violations'],
             });
             return results.violations;
-        }"""
+        }""",
+        selector,
     )
     return [
         {
