@@ -142,6 +142,9 @@ def test_defaults_are_the_xblocks_defaults() -> None:
     assert settings["max_concurrent_calls_site"] == 1
     assert settings["course_tokens_per_day"] == 200000
     assert settings["fallback_provider"] == ""
+    assert settings["share_question_text"] is False
+    assert settings["allowed_models"] == []
+    assert settings["disclosure_url"] == ""
     assert settings["oidc"]["mode"] == "off"
     assert settings["oidc"]["algorithms"] == ["RS256"]
 
@@ -183,3 +186,18 @@ def test_plugin_version_is_the_xblock_version() -> None:
     match = re.search(r'^__version__ = "([^"]+)"', xblock_init.read_text(), re.M)
     assert match is not None
     assert match.group(1) == __version__
+
+
+def test_course_team_settings_reach_the_xblock() -> None:
+    settings = xblock_settings(
+        {
+            "AI_TUTOR_SHARE_QUESTION_TEXT": True,
+            "AI_TUTOR_ALLOWED_MODELS": ["gpt-4o-mini", " claude-haiku-4-5 "],
+            "AI_TUTOR_DISCLOSURE_URL": "https://example.org/ai-policy",
+        }
+    )
+    assert settings["share_question_text"] is True
+    assert settings["allowed_models"] == ["gpt-4o-mini", "claude-haiku-4-5"]
+    assert settings["disclosure_url"] == "https://example.org/ai-policy"
+    with pytest.raises(ConfigurationError, match="AI_TUTOR_ALLOWED_MODELS"):
+        xblock_settings({"AI_TUTOR_ALLOWED_MODELS": "gpt-4o-mini"})

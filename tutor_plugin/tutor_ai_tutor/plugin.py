@@ -48,6 +48,9 @@ config: dict[str, dict[str, Any]] = {
         "COURSE_DAILY_TOKEN_BUDGET": 200000,
         "SITE_DAILY_TOKEN_BUDGET": 2000000,
         "FALLBACK_PROVIDER": "",
+        "SHARE_QUESTION_TEXT": False,
+        "ALLOWED_MODELS": [],
+        "DISCLOSURE_URL": "",
         # Sign-in: none, b2c, external-id or oidc
         "SSO": "none",
         "OIDC_TENANT_NAME": "",

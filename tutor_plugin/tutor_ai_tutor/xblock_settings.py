@@ -34,6 +34,8 @@ SETTINGS: tuple[tuple[str, str, Any], ...] = (
     ("course_tokens_per_day", "AI_TUTOR_COURSE_DAILY_TOKEN_BUDGET", 200000),
     ("site_tokens_per_day", "AI_TUTOR_SITE_DAILY_TOKEN_BUDGET", 2000000),
     ("fallback_provider", "AI_TUTOR_FALLBACK_PROVIDER", ""),
+    ("share_question_text", "AI_TUTOR_SHARE_QUESTION_TEXT", False),
+    ("disclosure_url", "AI_TUTOR_DISCLOSURE_URL", ""),
 )
 
 SECRET_KEYS = ("AI_TUTOR_API_KEY", "AI_TUTOR_OIDC_CLIENT_SECRET")
@@ -65,6 +67,13 @@ def xblock_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigurationError(
             f"AI_TUTOR_FALLBACK_PROVIDER must be empty or one of: {', '.join(PROVIDERS)}"
         )
+
+    allowed_models = config.get("AI_TUTOR_ALLOWED_MODELS") or []
+    if not isinstance(allowed_models, list) or not all(
+        isinstance(model, str) for model in allowed_models
+    ):
+        raise ConfigurationError("AI_TUTOR_ALLOWED_MODELS must be a list of model names")
+    settings["allowed_models"] = [model.strip() for model in allowed_models if model.strip()]
 
     settings["oidc"] = oidc_settings(config)
     return settings
