@@ -9,7 +9,7 @@ from typing import Any
 from . import runtime
 from .model import Identity, IdentityError, Reason
 from .settings import OidcSettings, load_oidc_settings
-from .social_auth import stored_identity
+from .social_auth import check_belongs_to_user, stored_identity
 from .validator import validate_id_token
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,14 @@ def check_learner(block: Any, request: Any, oidc_settings: Mapping[str, Any]) ->
     an `Authorization: Bearer` header when `accept_bearer_header` is set.
     """
     settings = load_oidc_settings(oidc_settings)
-    if settings.mode == "off":
-        return None
 
+    # Whatever the mode: staff viewing the course as a learner must not speak or spend for them.
     if runtime.is_masquerading(block, request):
         log.info("Identity refused: reason=masquerading")
         raise IdentityError(Reason.MASQUERADING, "staff viewing the course as a learner")
+
+    if settings.mode == "off":
+        return None
 
     user_id = runtime.lms_user_id(block)
     login_url = runtime.sign_in_url(block, settings) if user_id is not None else None
@@ -68,7 +70,11 @@ def _identity_from_sources(
 
     token = runtime.bearer_token(request) if settings.accept_bearer_header else None
     if token:
-        return _validated(token, settings, login_url)
+        identity = _validated(token, settings, login_url)
+        if user_id is not None:
+            # In the LMS a header token must be this user's own, like a stored one.
+            check_belongs_to_user(identity, user_id, settings)
+        return identity
     return None
 
 

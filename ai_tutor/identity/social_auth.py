@@ -41,6 +41,15 @@ def stored_identity(user_id: int, settings: OidcSettings, login_url: str | None)
     return identity
 
 
+def check_belongs_to_user(identity: Identity, user_id: int, settings: OidcSettings) -> None:
+    """Refuse `identity` unless this LMS user's social-auth record names its subject."""
+    record = _find_record(user_id, settings.social_auth_backend)
+    if record is None:
+        log.warning("ID token for an LMS user with no sign-in record: reason=wrong_subject")
+        raise IdentityError(Reason.WRONG_SUBJECT, "no social-auth record for this LMS user")
+    _check_belongs_to(identity, record, settings)
+
+
 def _find_record(user_id: int, backend: str) -> Any:
     try:
         from social_django.models import UserSocialAuth  # noqa: PLC0415 - LMS only

@@ -114,14 +114,13 @@ def test_masquerading_is_noticed_from_the_real_user_on_the_runtime_user(b2c) -> 
     assert refusal(block, make_request(), b2c.settings).reason is Reason.MASQUERADING
 
 
-def test_masquerading_is_refused_even_in_optional_mode_but_not_in_off(b2c) -> None:
+def test_masquerading_is_refused_in_every_mode(b2c) -> None:
     block = make_block(user=lms_user(7))
     request = make_request(signed_in_user_id=3)
 
-    assert refusal(block, request, b2c.settings | {"mode": "optional"}).reason is (
-        Reason.MASQUERADING
-    )
-    assert check_learner(block, request, b2c.settings | {"mode": "off"}) is None
+    for mode in ("required", "optional", "off"):
+        error = refusal(block, request, b2c.settings | {"mode": mode})
+        assert (error.reason, error.status) == (Reason.MASQUERADING, 403)
 
 
 def test_the_learner_themself_is_not_masquerading(b2c) -> None:

@@ -242,3 +242,22 @@ def test_without_social_auth_installed_the_lms_learner_has_no_token(
 
     assert refusal(b2c.settings).reason is Reason.MISSING_TOKEN
     assert ask(b2c.settings | {"mode": "optional"}) is None
+
+
+def test_a_bearer_token_in_the_lms_must_be_the_users_own(social, b2c) -> None:
+    accepting = b2c.settings | {"accept_bearer_header": True}
+    block = make_block(user=lms_user(7))
+
+    def with_header(token: str) -> Any:
+        return make_request(signed_in_user_id=7, authorization=f"Bearer {token}")
+
+    # No sign-in record links LMS user 7 to the provider: another person's token is refused.
+    with pytest.raises(IdentityError) as caught:
+        check_learner(block, with_header(b2c.token(sub=BOB)), accepting)
+    assert caught.value.reason is Reason.WRONG_SUBJECT
+
+    social.records.append(FakeSocialAuth(7, ALICE, {}))
+    with pytest.raises(IdentityError) as caught:
+        check_learner(block, with_header(b2c.token(sub=BOB)), accepting)
+    assert caught.value.reason is Reason.WRONG_SUBJECT
+    assert check_learner(block, with_header(b2c.token(sub=ALICE)), accepting).subject == ALICE
