@@ -46,8 +46,10 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 
-# Characters that render as nothing: a question made only of them is empty.
-_INVISIBLE_CATEGORIES = {"Cf", "Zs", "Zl", "Zp", "Cc"}
+# Characters that render as nothing: a question made only of them is empty. Besides the
+# format, space and control categories: combining marks alone, and letters that draw blank.
+_INVISIBLE_CATEGORIES = {"Cf", "Zs", "Zl", "Zp", "Cc", "Mn", "Me"}
+_BLANK_CHARACTERS = {"\u115f", "\u1160", "\u2800", "\u3164", "\uffa0"}
 
 _BUSY_MESSAGE = N_("The tutor is busy. Please try again in a moment.")
 _PROVIDER_MESSAGES = {
@@ -128,7 +130,7 @@ def _read_json_object(request: Any) -> dict[str, Any]:
         raise BadQuestion("too_large", N_("The request is too large."))
     try:
         payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise BadQuestion("bad_json", N_("The request is not valid JSON.")) from error
     if not isinstance(payload, dict):
         raise BadQuestion("bad_json", N_("The request must be a JSON object."))
@@ -168,7 +170,10 @@ def _clean_question(value: Any, max_chars: int) -> str:
     if "\x00" in value:
         raise BadQuestion("bad_question", N_("The question contains invalid characters."))
     question = value.strip()
-    if all(unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in question):
+    if all(
+        unicodedata.category(char) in _INVISIBLE_CATEGORIES or char in _BLANK_CHARACTERS
+        for char in question
+    ):
         raise BadQuestion("empty_question", N_("Please type a question."))
     if len(question) > max_chars:
         raise BadQuestion(
@@ -265,6 +270,11 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
     has_score = False
     completion_mode = XBlockCompletionMode.EXCLUDED
     has_author_view = True
+
+    def __repr__(self) -> str:
+        # XBlock's own repr lists every field, the learner's conversation included, and
+        # runtimes log it (an unknown handler, for one): show the usage id only.
+        return f"<AITutorBlock {self.scope_ids.usage_id}>"
 
     # ---------------------------------------------------------------- configuration
 
@@ -592,6 +602,7 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
                 [conversation.failed_question_turn(question, client_msg_id)],
                 config.max_stored_turns,
             )
+            error.extra = {**error.extra, "kept": True}  # the browser shows it as failed too
             self._publish(
                 events.QUESTION_FAILED,
                 config,

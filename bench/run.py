@@ -28,7 +28,17 @@ def main() -> None:
     parser.add_argument("--peer-python", default="", help="python of the venv with xblock-ai-eval")
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "60")))
     parser.add_argument("--quick", action="store_true", help="few runs, to try the bench out")
+    parser.add_argument(
+        "--table-only", action="store_true", help="rebuild results.md from results.json"
+    )
     options = parser.parse_args()
+    if options.table_only:
+        results = json.loads((HERE / "results.json").read_text())
+        results["table"] = rows = table(results)
+        (HERE / "results.md").write_text(markdown := render(results, rows))
+        (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str))
+        print(markdown)
+        return
     runs = 8 if options.quick else options.runs
     runs_large = max(5, runs // 2)
 
@@ -263,8 +273,10 @@ def table(results: dict[str, Any]) -> list[list[str]]:
                 f"{other['cpu']['median_ms']:.1f} ms = {ratios['cpu']:.2f}; whole handler "
                 f"{mine['total']['median_ms']:.1f} / {other['total']['median_ms']:.1f} ms = "
                 f"{ratios['total']:.2f}",
-                "<= 1",
-                verdict(ratios["own"] <= 1),
+                "<= 1 (own and CPU)",
+                # Wall times swing with the machine's load; CPU time says the same thing
+                # from run to run, so both must hold.
+                verdict(ratios["own"] <= 1 and ratios["cpu"] <= 1),
             ]
         )
     return rows

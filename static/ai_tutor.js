@@ -63,6 +63,8 @@ function AITutorBlock(runtime, element, initArgs) {
                     // Busy and provider failures can be retried; a 5xx without JSON too.
                     error.retry = data && data.error ? Boolean(data.error.retry) :
                         response.status >= 500;
+                    // The server kept the question in the history, marked failed.
+                    error.kept = Boolean(data && data.error && data.error.kept);
                     throw error;
                 }
                 return data;
@@ -256,7 +258,7 @@ function AITutorBlock(runtime, element, initArgs) {
             setStatus("");
         }).catch(function (error) {
             setStatus(error.message, true);
-            if (error.retry || error instanceof TypeError) {  // TypeError: no network
+            if (error.kept || error.retry || error instanceof TypeError) {  // TypeError: no network
                 markFailed(item, question, messageId);
             } else {
                 item.remove();  // not kept by the server: give the words back to edit

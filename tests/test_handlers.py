@@ -68,6 +68,9 @@ def test_stored_history_is_bounded():
         (b'{"question": ""}', "empty_question"),
         (b'{"question": "   \\n\\t "}', "empty_question"),
         (b'{"question": "\\u200b\\u200b"}', "empty_question"),
+        (b'{"question": "\\u3164\\u3164 \\u2800"}', "empty_question"),
+        (b'{"question": "\\u0301\\u0301"}', "empty_question"),
+        (b"[" * 1100 + b"]" * 1100, "bad_json"),
         (b'{"question": {"nested": "x"}}', "bad_question"),
         (b'{"question": 42}', "bad_question"),
         (b'{"question": "a\\u0000b"}', "bad_question"),
@@ -214,3 +217,25 @@ def test_block_is_not_graded_and_does_not_hold_back_completion():
 def test_no_secret_or_endpoint_is_a_block_field():
     names = set(AITutorBlock.fields)
     assert not names & {"api_key", "base_url", "provider", "endpoint"}
+
+
+def test_repr_never_shows_the_learners_conversation():
+    block = make_block(course_material=MATERIAL)
+    call(block, "ask", {"question": "A private question about the stroma"})
+    assert "private question" not in repr(block)
+    assert "usage-1" in repr(block)
+
+
+def test_a_failure_kept_in_the_history_says_so():
+    with ProviderServer().running() as server:
+        block = make_block(
+            {"provider": "openai", "base_url": server.url + "/v1", "api_key": "k", "max_retries": 0}
+        )
+        server.script.append(
+            Scripted(status=401, body={"error": {"message": "bad key", "code": "invalid_api_key"}})
+        )
+        status, body, _ = call(block, "ask", {"question": "Hello?"})
+    assert (status, body["error"]["code"]) == (503, "provider_auth")
+    assert body["error"]["retry"] is False and body["error"]["kept"] is True
+    assert block.conversation[-1]["content"] == "Hello?"
+    assert block.conversation[-1]["status"] == "failed"

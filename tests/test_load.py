@@ -2,10 +2,10 @@
 
 Each learner is a thread with their own block (one field store per learner, as the LMS keeps
 one per learner and block) asking ten questions in turn through the `ask` handler and the
-real OpenAI SDK. The loopback provider answers after 1 s; a few requests get a 500 and two
-hang past the deadline. Learners retry what the tutor tells them to retry (the over-the-cap
-503s above all), except that the first five give up on a provider 500; one question of each
-learner is sent twice, as a double click would.
+real OpenAI SDK. The loopback provider answers after 1 s; ten questions first get a 500 and
+two first hang past the deadline. Learners retry what the tutor tells them to retry (the
+over-the-cap 503s above all), except that the first five give up on a provider 500; one
+question of each learner is sent twice, as a double click would.
 
 Checked afterwards: no 500 and no exception; every answered question has its own reply in
 its learner's history, every abandoned one is kept there as failed; the daily counters and
@@ -33,27 +33,29 @@ DEADLINE = 3
 TOKENS_PER_REPLY = 60 + 11  # the loopback's reported usage
 GIVING_UP = range(5)  # these learners abandon a question after a provider 500
 DOUBLE_CLICKED = 3  # the question each learner sends twice
-FAULTY_EVERY = 29  # every 29th provider request fails with a 500
-HUNG = (37, 111)  # these provider requests hang past the deadline
+# The first time the provider sees these questions it fails with a 500, or hangs past the
+# deadline; it answers them when they are asked again.
+FAULTY = {f"Learner {learner}, question 4" for learner in range(0, LEARNERS, 2)}
+HUNG = {"Learner 7, question 2", "Learner 15, question 6"}
 
 
 class ScriptedProvider:
-    """Answers "Answer to: <question>" after 1 s, with the faults mixed in by request number."""
+    """Answers "Answer to: <question>" after 1 s, with the faults above mixed in."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.count = 0
+        self.seen: set[str] = set()
         self.answered = 0
 
     def __call__(self, recorded: Recorded) -> Scripted:
-        with self.lock:
-            self.count += 1
-            number = self.count
-        if number in HUNG:
-            return Scripted(fault="hang")
-        if number % FAULTY_EVERY == 0:
-            return openai_error(500, "loopback overload")
         question = recorded.body["messages"][-1]["content"]
+        with self.lock:
+            first_time = question not in self.seen
+            self.seen.add(question)
+        if first_time and question in HUNG:
+            return Scripted(fault="hang")
+        if first_time and question in FAULTY:
+            return openai_error(500, "loopback overload")
         with self.lock:
             self.answered += 1
         return Scripted(body=chat_completion(f"Answer to: {question}"), delay=PROVIDER_SECONDS)
@@ -155,7 +157,9 @@ def test_two_hundred_questions_from_twenty_learners(server):
     answered = sum(len(learner.answered) for learner in learners)
     abandoned = sum(len(learner.abandoned) for learner in learners)
     assert answered + abandoned == LEARNERS * QUESTIONS
-    assert abandoned > 0
+    assert sorted(q for learner in learners for q in learner.abandoned) == sorted(
+        q for q in FAULTY if int(q.split()[1].rstrip(",")) in GIVING_UP
+    )
     for learner in learners:
         expected = []
         for number in range(QUESTIONS):

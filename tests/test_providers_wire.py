@@ -257,3 +257,25 @@ class TestOpenAIChat:
         with pytest.raises(ProviderError) as malformed:
             openai(server).complete(request())
         assert malformed.value.kind in ("bad_response", "empty")
+
+
+@pytest.mark.parametrize(
+    ("provider", "variable"), [("anthropic", "ANTHROPIC_API_KEY"), ("openai", "OPENAI_API_KEY")]
+)
+def test_no_key_anywhere_is_an_auth_fault_not_a_crash(monkeypatch, provider, variable):
+    monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(ProviderError) as raised:
+        provider_for(load_config({"provider": provider}))
+    assert raised.value.kind == "auth"
+    assert variable in str(raised.value)
+
+
+def test_a_handler_without_a_key_answers_a_neutral_503(monkeypatch):
+    from tests.blocks import call, make_block
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    block = make_block({"provider": "openai"})
+    status, body, _ = call(block, "ask", {"question": "Hello?"})
+    assert status == 503
+    assert body["error"]["code"] == "provider_auth"
+    assert "OPENAI_API_KEY" not in body["error"]["message"]

@@ -20,12 +20,15 @@ class AnthropicProvider:
             import anthropic
         except ImportError as error:  # the SDK is an extra of the distribution
             raise ProviderError("unavailable", "install xblock-ai-tutor[anthropic]") from error
+        if not config.resolved_api_key() and not config.base_url:
+            raise ProviderError("auth", "no key: set api_key or ANTHROPIC_API_KEY")
         self._sdk = anthropic
         self._client = cached_client(
             "anthropic",
             config,
             lambda: anthropic.Anthropic(
-                api_key=config.resolved_api_key() or None,
+                # A compatible server of one's own may need no key; the SDK insists on one.
+                api_key=config.resolved_api_key() or "unused",
                 base_url=config.base_url or None,
                 timeout=config.attempt_timeout_seconds,
                 max_retries=config.max_retries,

@@ -30,6 +30,8 @@ class OpenAIProvider:
             raise ProviderError("unavailable", "install xblock-ai-tutor[openai]") from error
         if not hasattr(openai, "OpenAI"):  # openai 0.x, as the Ulmo image holds it back
             raise ProviderError("unavailable", "the openai provider needs openai 1.0 or later")
+        if not config.resolved_api_key() and not config.base_url:
+            raise ProviderError("auth", "no key: set api_key or OPENAI_API_KEY")
         self._sdk = openai
         self._endpoint = config.base_url
         self._client = cached_client(
@@ -37,7 +39,7 @@ class OpenAIProvider:
             config,
             lambda: openai.OpenAI(
                 # Servers such as vLLM and Ollama need no key, but the SDK insists on one.
-                api_key=config.resolved_api_key() or ("unused" if config.base_url else None),
+                api_key=config.resolved_api_key() or "unused",
                 base_url=config.base_url or None,
                 timeout=config.attempt_timeout_seconds,
                 max_retries=config.max_retries,
