@@ -39,7 +39,12 @@ AI_TUTOR_WORKBENCH_ORIGIN = os.environ.get("AI_TUTOR_WORKBENCH_ORIGIN", f"http:/
 
 def _number(name: str, default: float) -> float:
     value = os.environ.get(name)
-    return float(value) if value else default
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number of seconds, not {value!r}") from None
 
 
 XBLOCK_SETTINGS = {
