@@ -51,6 +51,7 @@ setup(
         "nh3>=0.2.14",
         "lxml>=4.9",
         "rank-bm25>=0.2.2",
+        "numpy>=1.24",
         "mdit-py-plugins>=0.4",
     ],
     extras_require={

@@ -613,16 +613,7 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             raise
 
         reply = conversation.reply_turn(
-            Completion(
-                text=completion.text,
-                input_tokens=completion.input_tokens,
-                output_tokens=completion.output_tokens,
-                stop_reason=completion.stop_reason,
-                truncated=completion.truncated,
-                citations=completion.citations or citations,
-                offline=completion.offline,
-                refused=completion.refused,
-            ),
+            dataclasses.replace(completion, citations=completion.citations or citations),
             provider_name,
         )
         self.conversation = conversation.appended(
@@ -929,9 +920,10 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             unit_name = str(getattr(parent, "display_name", "") or "")
         for component in gather_unit_components(self):
             passages += split_passages(component.block_id, component.display_name, component.text)
-        if self.course_material.strip():
+        material = self.course_material  # each read of a text field scans the whole value
+        if material.strip():
             passages += split_passages(
-                f"{self.block_id}#material", self._gettext("Course material"), self.course_material
+                f"{self.block_id}#material", self._gettext("Course material"), material
             )
         return unit_name or self.display_name, passages
 

@@ -46,7 +46,8 @@ class Redactor(logging.Filter):
         except Exception:  # noqa: BLE001 - a malformed record is logging's to report
             return True
         scrubbed = _BEARER.sub(r"\1" + REDACTED, message)
-        for secret in self.secrets:
+        # Longest first, so a key that contains another key is replaced whole.
+        for secret in sorted(self.secrets, key=len, reverse=True):
             scrubbed = scrubbed.replace(secret, REDACTED)
         if scrubbed != message:
             record.msg, record.args = scrubbed, ()

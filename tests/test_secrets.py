@@ -186,3 +186,12 @@ def test_filter_reaches_loggers_created_after_it_was_first_installed():
     log_safety.protect("short")  # placeholder keys are not added
     assert log_safety._redactor in late.filters
     assert "short" not in log_safety._redactor.secrets
+
+
+def test_a_key_that_contains_another_key_is_replaced_whole(caplog):
+    log_safety.protect(CANARY[:12])
+    log_safety.protect(CANARY)
+    logger = logging.getLogger("openai._base_client")
+    with caplog.at_level(logging.DEBUG, logger="openai._base_client"):
+        logger.debug("key %s", CANARY)
+    assert caplog.records[-1].getMessage() == "key [redacted]"
