@@ -441,6 +441,7 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
         for user_state in user_state_iterator:
             stored = getattr(user_state, "state", None) or {}
             turns = conversation.valid_turns(stored.get("conversation"))
+            anonymous_id = self._anonymous_id(user_state.username) if turns else ""
             for question, reply in zip(turns, turns[1:], strict=False):
                 if question["role"] != "user" or reply["role"] != "assistant":
                     continue
@@ -454,9 +455,23 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
                         "Answer": reply["content"],
                         "Asked at": str(question.get("at") or ""),
                         "Feedback": str(feedback.get("rating") or ""),
+                        "Anonymous learner id": anonymous_id,
                     },
                 )
                 count += 1
+
+    def _anonymous_id(self, username: str) -> str:
+        """The learner's anonymous id in this course, as the LMS's user service gives it to
+        staff; "" where the runtime has none (the workbench)."""
+        service = self.runtime.service(self, "user")
+        lookup = getattr(service, "get_anonymous_user_id", None)
+        if lookup is None:
+            return ""
+        try:
+            return str(lookup(username, self._course_id()) or "")
+        except Exception:  # noqa: BLE001 - the report goes on without the column's value
+            log.debug("ai_tutor report: no anonymous id for a learner")
+            return ""
 
     def _welcome_message(self) -> str:
         """The author's welcome, or the default one in the learner's language."""

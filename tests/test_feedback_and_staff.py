@@ -9,7 +9,7 @@ from xblock.runtime import DictKeyValueStore, KvsFieldData
 
 from ai_tutor import events
 from tests.blocks import call
-from tests.recording import LEARNER, STAFF, events_named, recording_block
+from tests.recording import LEARNER, STAFF, FakeUserService, events_named, recording_block
 
 MATERIAL = "The stroma is the fluid inside the chloroplast where the Calvin cycle runs. " * 6
 QUESTION = "Where does the Calvin cycle take place?"
@@ -148,3 +148,24 @@ def test_report_rows_pair_each_question_with_its_reply():
     assert first["Question"] == QUESTION and "stroma" in first["Answer"]
     assert first["Feedback"] == "up" and rows[1][1]["Feedback"] == ""
     assert len(limited) == 1
+
+
+class AnonymisingUserService(FakeUserService):
+    """Shaped like the LMS's: `get_anonymous_user_id(username, course_id)`, for staff only."""
+
+    def get_anonymous_user_id(self, username: str, course_id: str) -> str | None:
+        return (
+            f"anon-{username}" if self.opt_attrs.get("edx-platform.user_role") == "staff" else None
+        )
+
+
+def test_report_rows_carry_the_learners_anonymous_id():
+    block = recording_block(course_material=MATERIAL)
+    asked(block)
+    block.runtime._services["user"] = AnonymisingUserService(STAFF)
+    states = [SimpleNamespace(username="ana", state={"conversation": block.conversation})]
+
+    (row,) = list(block.generate_report_data(iter(states)))
+
+    assert row[0] == "ana"
+    assert row[1]["Anonymous learner id"] == "anon-ana"
