@@ -54,12 +54,12 @@ def call(
     return response.status_code, json.loads(response.body), response
 
 
-def openai_settings(server: Any, **extra: Any) -> dict[str, Any]:
-    """Settings that point the block at a loopback server speaking Chat Completions."""
+def provider_settings(server: Any, provider: str = "openai", **extra: Any) -> dict[str, Any]:
+    """Settings that point the block at a loopback server of `provider`'s wire format."""
     return {
-        "provider": "openai",
-        "base_url": server.url + "/v1",
+        "provider": provider,
         "api_key": "k",
+        "base_url": server.url if provider == "anthropic" else server.url + "/v1",
         "max_retries": 0,
         **extra,
     }

@@ -28,3 +28,12 @@ def _empty_shared_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def server():
+    """A loopback server speaking the providers' wire formats (tests/loopback.py)."""
+    from tests.loopback import ProviderServer
+
+    with ProviderServer().running() as running:
+        yield running

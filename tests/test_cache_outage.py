@@ -17,8 +17,7 @@ from django.test import override_settings
 
 from ai_tutor import calls, idempotency, limits
 from ai_tutor.shared_cache import CacheUnavailable, GuardedCache
-from tests.blocks import call, make_block, openai_settings
-from tests.loopback import ProviderServer
+from tests.blocks import call, make_block, provider_settings
 
 
 class RedisDown(ConnectionError):
@@ -71,12 +70,6 @@ def _caches(backend: str) -> dict:
 
 
 @pytest.fixture
-def server():
-    with ProviderServer().running() as running:
-        yield running
-
-
-@pytest.fixture
 def partly_down():
     from django.core.cache import cache
 
@@ -91,7 +84,7 @@ def partly_down():
 
 
 def test_limits_fail_closed_with_a_503_before_the_provider(server, caplog):
-    block = make_block(openai_settings(server))
+    block = make_block(provider_settings(server))
     assert call(block, "ask", {"question": "Before the outage"})[0] == 200
     before = list(block.conversation)
 
@@ -111,7 +104,7 @@ def test_limits_fail_closed_with_a_503_before_the_provider(server, caplog):
 
 
 def test_clear_still_works_with_the_cache_down(server):
-    block = make_block(openai_settings(server))
+    block = make_block(provider_settings(server))
     call(block, "ask", {"question": "Where is the stroma?"})
 
     with override_settings(CACHES=_caches("DownCache")):
@@ -122,7 +115,7 @@ def test_clear_still_works_with_the_cache_down(server):
 
 
 def test_student_view_renders_with_the_cache_down(server):
-    block = make_block(openai_settings(server))
+    block = make_block(provider_settings(server))
     call(block, "ask", {"question": "Where is the stroma?"})
 
     with override_settings(CACHES=_caches("DownCache")):
@@ -135,7 +128,7 @@ def test_student_view_renders_with_the_cache_down(server):
 
 
 def test_answer_is_kept_when_its_count_cannot_be_written(server, partly_down, caplog):
-    block = make_block(openai_settings(server, questions_per_block_per_day=5))
+    block = make_block(provider_settings(server, "openai", questions_per_block_per_day=5))
     call(block, "ask", {"question": "First"})
     partly_down.FAILING = ("questions",)  # reads fail too: the check must refuse
     assert call(block, "ask", {"question": "Refused"})[0] == 503
@@ -167,7 +160,7 @@ def test_answer_is_kept_when_its_count_cannot_be_written(server, partly_down, ca
 
 def test_question_goes_ahead_without_its_lock_and_reply_record(server, partly_down, caplog):
     partly_down.FAILING = ("question-lock", "ai_tutor:reply:")
-    block = make_block(openai_settings(server, questions_per_block_per_day=5))
+    block = make_block(provider_settings(server, "openai", questions_per_block_per_day=5))
 
     status, body, _ = call(block, "ask", {"question": "Where?", "client_msg_id": "m-1"})
 

@@ -12,7 +12,7 @@ import pytest
 
 from ai_tutor import conversation
 from ai_tutor.providers import Completion
-from tests.blocks import call, make_block
+from tests.blocks import call, make_block, provider_settings
 from tests.loopback import (
     ProviderServer,
     Scripted,
@@ -30,21 +30,8 @@ MATERIAL = "\n\n".join(
 )
 
 
-@pytest.fixture
-def server():
-    with ProviderServer().running() as running:
-        yield running
-
-
 def settings(server: ProviderServer, provider: str) -> dict:
-    return {
-        "provider": provider,
-        "api_key": "k",
-        "base_url": server.url if provider == "anthropic" else server.url + "/v1",
-        "max_retries": 0,
-        "context_token_budget": 4000,
-        "history_turns": 40,
-    }
+    return provider_settings(server, provider, context_token_budget=4000, history_turns=40)
 
 
 def too_long(provider: str) -> Scripted:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ai_tutor.exams import EXAM_FIELDS, EXAM_MESSAGE, exam_setting, in_exam
-from tests.blocks import call, make_block, openai_settings
+from tests.blocks import call, make_block, provider_settings
 from tests.loopback import ProviderServer
 
 
@@ -96,7 +96,7 @@ def test_the_walk_is_bounded():
 
 
 def exam_block(server: ProviderServer, **fields: Any):
-    block = make_block(openai_settings(server))
+    block = make_block(provider_settings(server))
     subsection = sequential(**fields)
     block.get_parent = lambda: unit_in(subsection)  # what the LMS runtime would load
     return block

@@ -17,7 +17,7 @@ import pytest
 from ai_tutor import calls
 from ai_tutor.config import load_config
 from ai_tutor.providers import provider_for
-from tests.blocks import call, make_block
+from tests.blocks import call, make_block, provider_settings
 from tests.loopback import (
     ProviderServer,
     Scripted,
@@ -33,23 +33,10 @@ DEADLINE = 1.5
 BUSY = "The tutor is busy. Please try again in a moment."
 
 
-@pytest.fixture
-def server():
-    with ProviderServer().running() as running:
-        yield running
-
-
 def settings(server: ProviderServer, provider: str, **extra) -> dict:
-    base_url = server.url if provider == "anthropic" else server.url + "/v1"
-    values = {
-        "provider": provider,
-        "api_key": KEY,
-        "base_url": base_url,
-        "max_retries": 0,
-        "deadline_seconds": DEADLINE,
-    }
-    values.update(extra)
-    return values
+    return provider_settings(
+        server, provider, **{"api_key": KEY, "deadline_seconds": DEADLINE, **extra}
+    )
 
 
 def ok(provider: str, text: str = "Think about the stroma.") -> Scripted:

@@ -7,18 +7,12 @@ import threading
 import pytest
 
 from ai_tutor import idempotency
-from tests.blocks import call, make_block, openai_settings
-from tests.loopback import ProviderServer, Scripted, chat_completion
-
-
-@pytest.fixture
-def server():
-    with ProviderServer().running() as running:
-        yield running
+from tests.blocks import call, make_block, provider_settings
+from tests.loopback import Scripted, chat_completion
 
 
 def test_repeat_of_a_message_id_returns_the_first_answer_and_calls_once(server):
-    block = make_block(openai_settings(server, questions_per_block_per_day=5))
+    block = make_block(provider_settings(server, "openai", questions_per_block_per_day=5))
     question = {"question": "Where is the stroma?", "client_msg_id": "3f2a-1"}
 
     first = call(block, "ask", question)
@@ -33,15 +27,15 @@ def test_repeat_of_a_message_id_returns_the_first_answer_and_calls_once(server):
 
 
 def test_a_new_message_id_is_a_new_question(server):
-    block = make_block(openai_settings(server))
+    block = make_block(provider_settings(server))
     call(block, "ask", {"question": "Where?", "client_msg_id": "a"})
     call(block, "ask", {"question": "Where?", "client_msg_id": "b"})
     assert len(server.requests) == 2
 
 
 def test_the_record_belongs_to_one_learner_and_one_question(server):
-    block = make_block(openai_settings(server))
-    other = make_block(openai_settings(server))
+    block = make_block(provider_settings(server))
+    other = make_block(provider_settings(server))
     other.scope_ids = other.scope_ids._replace(user_id="student_2")
 
     call(block, "ask", {"question": "Where?", "client_msg_id": "same"})
@@ -61,8 +55,8 @@ def test_bad_message_ids_are_refused(value):
 
 def test_second_question_while_the_first_is_in_flight_is_refused(server):
     server.script.append(Scripted(fault="hang"))
-    first_block = make_block(openai_settings(server, deadline_seconds=1.5))
-    second_block = make_block(openai_settings(server, deadline_seconds=1.5))
+    first_block = make_block(provider_settings(server, "openai", deadline_seconds=1.5))
+    second_block = make_block(provider_settings(server, "openai", deadline_seconds=1.5))
     results = {}
 
     thread = threading.Thread(
@@ -83,7 +77,7 @@ def test_second_question_while_the_first_is_in_flight_is_refused(server):
 
 
 def test_lock_is_released_when_the_question_fails(server):
-    block = make_block(openai_settings(server))
+    block = make_block(provider_settings(server))
     server.script.append(Scripted(status=500, body={"error": {"message": "x"}}))
     assert call(block, "ask", {"question": "One"})[0] == 503
     assert call(block, "ask", {"question": "Two"})[0] == 200

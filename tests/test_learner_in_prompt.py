@@ -13,7 +13,7 @@ from xblock.fields import ScopeIds
 from xblock.test.tools import TestRuntime
 
 from ai_tutor.block import AITutorBlock
-from tests.blocks import FakeSettingsService, call, openai_settings
+from tests.blocks import FakeSettingsService, call, provider_settings
 from tests.loopback import ProviderServer, Scripted, chat_completion
 from tests.test_learner import (
     SECRET,
@@ -62,7 +62,7 @@ def tutor_in_lms_unit(server: ProviderServer, services: dict[str, Any]) -> AITut
     runtime = TestRuntime(
         services={
             "field-data": DictFieldData({}),
-            "settings": FakeSettingsService({"ai_tutor": openai_settings(server)}),
+            "settings": FakeSettingsService({"ai_tutor": provider_settings(server)}),
             **services,
         }
     )

@@ -8,8 +8,8 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
 from ai_tutor import limits
-from tests.blocks import call, make_block, openai_settings
-from tests.loopback import ProviderServer, openai_error
+from tests.blocks import call, make_block, provider_settings
+from tests.loopback import openai_error
 
 NOON = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
 
@@ -19,12 +19,6 @@ def cache():
     store = LocMemCache("limits-tests", {})
     yield store
     store.clear()
-
-
-@pytest.fixture
-def server():
-    with ProviderServer().running() as running:
-        yield running
 
 
 def usage(cache, learner="ann", block="b1", course="c1", now=NOON) -> limits.DailyUsage:
@@ -129,7 +123,7 @@ def test_usage_totals_keep_a_bounded_window_and_survive_junk():
 
 
 def test_over_the_block_limit_is_a_429_before_the_provider_and_stores_nothing(server):
-    block = make_block(openai_settings(server, questions_per_block_per_day=2))
+    block = make_block(provider_settings(server, "openai", questions_per_block_per_day=2))
 
     first = call(block, "ask", {"question": "One"})
     second = call(block, "ask", {"question": "Two"})
@@ -145,7 +139,7 @@ def test_over_the_block_limit_is_a_429_before_the_provider_and_stores_nothing(se
 
 
 def test_learner_limit_counts_questions_in_every_tutor_block(server):
-    settings = openai_settings(server, questions_per_learner_per_day=2)
+    settings = provider_settings(server, "openai", questions_per_learner_per_day=2)
     block_a = make_block(settings)
     block_b = make_block(settings)
     block_b.scope_ids = block_b.scope_ids._replace(usage_id="usage-2")
@@ -159,7 +153,7 @@ def test_learner_limit_counts_questions_in_every_tutor_block(server):
 
 def test_course_budget_is_spent_from_reported_tokens(server):
     # The loopback reports 60 + 11 tokens per reply.
-    block = make_block(openai_settings(server, course_tokens_per_day=100))
+    block = make_block(provider_settings(server, "openai", course_tokens_per_day=100))
 
     assert call(block, "ask", {"question": "One"})[0] == 200
     assert call(block, "ask", {"question": "Two"})[0] == 200  # 71 < 100 when asked
@@ -173,7 +167,7 @@ def test_course_budget_is_spent_from_reported_tokens(server):
 
 
 def test_failed_question_is_not_counted(server):
-    block = make_block(openai_settings(server, questions_per_block_per_day=1))
+    block = make_block(provider_settings(server, "openai", questions_per_block_per_day=1))
     server.script.append(openai_error(503))
 
     assert call(block, "ask", {"question": "One"})[0] == 503

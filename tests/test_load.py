@@ -19,11 +19,9 @@ import random
 import threading
 import time
 
-import pytest
-
 from ai_tutor import calls, limits
-from tests.blocks import call, make_block, openai_settings
-from tests.loopback import ProviderServer, Recorded, Scripted, chat_completion, openai_error
+from tests.blocks import call, make_block, provider_settings
+from tests.loopback import Recorded, Scripted, chat_completion, openai_error
 
 LEARNERS = 20
 QUESTIONS = 10
@@ -111,16 +109,10 @@ class Learner:
         raise AssertionError(f"{question} was never answered")
 
 
-@pytest.fixture
-def server():
-    with ProviderServer().running() as running:
-        yield running
-
-
 def test_two_hundred_questions_from_twenty_learners(server):
     provider = ScriptedProvider()
     server.default = provider
-    settings = openai_settings(
+    settings = provider_settings(
         server,
         deadline_seconds=DEADLINE,
         max_concurrent_calls_process=CAP,

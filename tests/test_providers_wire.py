@@ -6,15 +6,9 @@ import pytest
 
 from ai_tutor.config import load_config
 from ai_tutor.providers import Message, ProviderError, TutorRequest, provider_for
-from tests.loopback import ProviderServer, Scripted, anthropic_message, chat_completion
+from tests.loopback import Scripted, anthropic_message, chat_completion
 
 KEY = "sk-test-canary-0123456789"
-
-
-@pytest.fixture
-def server():
-    with ProviderServer().running() as running:
-        yield running
 
 
 def request(**overrides) -> TutorRequest:

@@ -16,7 +16,7 @@ from lxml import etree
 from ai_tutor import log_safety
 from ai_tutor.config import load_config
 from ai_tutor.providers import provider_for
-from tests.blocks import call, make_block
+from tests.blocks import call, make_block, provider_settings
 from tests.loopback import (
     ProviderServer,
     Scripted,
@@ -32,12 +32,6 @@ LOGGERS = ("ai_tutor", "anthropic", "openai", "httpx", "httpx2", "httpcore", "ht
 
 
 @pytest.fixture
-def server():
-    with ProviderServer().running() as running:
-        yield running
-
-
-@pytest.fixture
 def debug_logs(caplog):
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
@@ -45,14 +39,8 @@ def debug_logs(caplog):
 
 
 def settings(server: ProviderServer, provider: str, **extra) -> dict:
-    return {
-        "provider": provider,
-        "api_key": CANARY,
-        "base_url": server.url if provider == "anthropic" else server.url + "/v1",
-        "max_retries": 1,
-        "deadline_seconds": 2,
-        **extra,
-    }
+    values = {"api_key": CANARY, "max_retries": 1, "deadline_seconds": 2, **extra}
+    return provider_settings(server, provider, **values)
 
 
 def everything_logged(caplog) -> str:
