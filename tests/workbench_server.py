@@ -24,8 +24,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_workbench(tmp_path: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """Migrate a fresh database and serve the workbench; yields its base URL."""
+def workbench_process(
+    tmp_path: Path, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Migrate a fresh database and serve the workbench; yields its base URL and process."""
     port = free_port()
     environ = {
         **os.environ,
@@ -59,8 +61,15 @@ def running_workbench(tmp_path: Path, env: Mapping[str, str] | None = None) -> I
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError((tmp_path / "workbench.log").read_text()) from None
                 time.sleep(0.3)
-        yield base
+        yield base, server
     finally:
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+@contextlib.contextmanager
+def running_workbench(tmp_path: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Migrate a fresh database and serve the workbench; yields its base URL."""
+    with workbench_process(tmp_path, env) as (base, _server):
+        yield base
