@@ -8,9 +8,22 @@ from typing import Any
 from webob import Request
 from xblock.field_data import DictFieldData
 from xblock.fields import ScopeIds
+from xblock.reference.user_service import XBlockUser
 from xblock.test.tools import TestRuntime
 
 from ai_tutor.block import AITutorBlock
+
+
+class FakeUserService:
+    """Shaped like the LMS user service: the current user with `edx-platform.*` attributes."""
+
+    def __init__(self, opt_attrs: dict[str, Any]) -> None:
+        self.opt_attrs = opt_attrs
+
+    def get_current_user(self) -> XBlockUser:
+        user = XBlockUser(is_current_user=True)
+        user.opt_attrs.update(self.opt_attrs)
+        return user
 
 
 class FakeSettingsService:

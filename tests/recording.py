@@ -7,21 +7,10 @@ from typing import Any
 
 from xblock.field_data import DictFieldData, FieldData
 from xblock.fields import ScopeIds
-from xblock.reference.user_service import XBlockUser
 from xblock.test.tools import TestRuntime
 
 from ai_tutor.block import AITutorBlock
-from tests.blocks import FakeSettingsService
-
-
-class FakeUserService:
-    def __init__(self, opt_attrs: dict[str, Any]) -> None:
-        self.opt_attrs = opt_attrs
-
-    def get_current_user(self) -> XBlockUser:
-        user = XBlockUser(is_current_user=True)
-        user.opt_attrs.update(self.opt_attrs)
-        return user
+from tests.blocks import FakeSettingsService, FakeUserService
 
 
 class RecordingRuntime(TestRuntime):

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from xblock.fields import ScopeIds
-from xblock.reference.user_service import XBlockUser
 
 from ai_tutor.learner import (
     MAX_PROBLEMS,
@@ -24,18 +23,9 @@ from ai_tutor.learner import (
     progress_lines,
     unit_progress,
 )
+from tests.blocks import FakeUserService
 
 SECRET = "SECRET-ANSWER-42"
-
-
-class FakeUserService:
-    def __init__(self, opt_attrs: dict[str, Any]) -> None:
-        self.opt_attrs = opt_attrs
-
-    def get_current_user(self) -> XBlockUser:
-        user = XBlockUser(is_current_user=True)
-        user.opt_attrs.update(self.opt_attrs)
-        return user
 
 
 class FakeI18nService:
