@@ -26,6 +26,37 @@ function aiTutorTypeset(node) {
     }
 }
 
+/* POST JSON to a handler with the CSRF token; resolves with the reply, or rejects with an
+ * Error whose message is the server's, with `retry` and `kept` from its error body. */
+function aiTutorPost(url, payload, gettext) {
+    "use strict";
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+            "Content-Type": "application/json",
+            "X-CSRFToken": match ? decodeURIComponent(match[1]) : ""
+        },
+        body: JSON.stringify(payload)
+    }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+            if (!response.ok) {
+                var message = (data && data.error && data.error.message) ||
+                    gettext("The tutor is not available right now.");
+                var error = new Error(message);
+                // Busy and provider failures can be retried; a 5xx without JSON too.
+                error.retry = data && data.error ? Boolean(data.error.retry) :
+                    response.status >= 500;
+                // The server kept the question in the history, marked failed.
+                error.kept = Boolean(data && data.error && data.error.kept);
+                throw error;
+            }
+            return data;
+        });
+    });
+}
+
 function AITutorBlock(runtime, element, initArgs) {
     "use strict";
 
@@ -43,33 +74,8 @@ function AITutorBlock(runtime, element, initArgs) {
     var feedbackUrl = runtime.handlerUrl(root, "feedback");
     var gettext = aiTutorTranslator(initArgs);
 
-    function csrfToken() {
-        var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-        return match ? decodeURIComponent(match[1]) : "";
-    }
-
     function post(url, payload) {
-        return fetch(url, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
-            body: JSON.stringify(payload)
-        }).then(function (response) {
-            return response.json().catch(function () { return {}; }).then(function (data) {
-                if (!response.ok) {
-                    var message = (data && data.error && data.error.message) ||
-                        gettext("The tutor is not available right now.");
-                    var error = new Error(message);
-                    // Busy and provider failures can be retried; a 5xx without JSON too.
-                    error.retry = data && data.error ? Boolean(data.error.retry) :
-                        response.status >= 500;
-                    // The server kept the question in the history, marked failed.
-                    error.kept = Boolean(data && data.error && data.error.kept);
-                    throw error;
-                }
-                return data;
-            });
-        });
+        return aiTutorPost(url, payload, gettext);
     }
 
     function setStatus(message, isError) {

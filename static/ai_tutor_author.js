@@ -1,6 +1,6 @@
 /* Studio's "Try it" panel: asks the block's try_it handler and shows the reply, the passages
  * it drew on and the token counts. Reply HTML comes sanitised from the server; everything
- * else is inserted as text. Uses aiTutorTranslator and aiTutorTypeset from ai_tutor.js. */
+ * else is inserted as text. Uses aiTutorTranslator, aiTutorPost and aiTutorTypeset from ai_tutor.js. */
 function AITutorAuthor(runtime, element, initArgs) {
     "use strict";
 
@@ -16,11 +16,6 @@ function AITutorAuthor(runtime, element, initArgs) {
     var tokens = section.querySelector(".ai-tutor-try-tokens");
     var url = runtime.handlerUrl(root, "try_it");
     var gettext = aiTutorTranslator(initArgs);
-
-    function csrfToken() {
-        var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-        return match ? decodeURIComponent(match[1]) : "";
-    }
 
     function show(data) {
         reply.innerHTML = data.reply_html;  // sanitised on the server
@@ -47,20 +42,7 @@ function AITutorAuthor(runtime, element, initArgs) {
         if (!question || send.disabled) { return; }
         send.disabled = true;
         status.textContent = gettext("The tutor is thinking…");
-        fetch(url, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
-            body: JSON.stringify({question: question})
-        }).then(function (response) {
-            return response.json().catch(function () { return {}; }).then(function (data) {
-                if (!response.ok) {
-                    throw new Error((data.error && data.error.message) ||
-                        gettext("The tutor is not available right now."));
-                }
-                return data;
-            });
-        }).then(function (data) {
+        aiTutorPost(url, {question: question}, gettext).then(function (data) {
             show(data);
             status.textContent = gettext("The tutor replied.");
         }).catch(function (error) {
