@@ -12,7 +12,6 @@ import json
 import logging
 import time
 import unicodedata
-from collections.abc import Callable
 from typing import Any
 
 from web_fragments.fragment import Fragment
@@ -23,8 +22,7 @@ from xblock.fields import Boolean, Dict, List, Scope, String
 from xblock.utils.studio_editable import StudioEditableXBlockMixin
 
 from ai_tutor import (
-    calls,
-    canary,
+    answering,
     conversation,
     events,
     idempotency,
@@ -35,7 +33,6 @@ from ai_tutor import (
 from ai_tutor.config import DEFAULT_MODELS, ConfigError, TutorConfig, load_config
 from ai_tutor.errors import BadQuestion, Refused, TutorError, Unavailable
 from ai_tutor.prompt import MODES, PromptParts, build_request
-from ai_tutor.providers import OfflineProvider, Provider, ProviderError, provider_for
 from ai_tutor.providers.base import Citation, Completion, TutorRequest
 from ai_tutor.rendering import render_markdown
 from ai_tutor.retrieval import Passage, split_passages
@@ -51,25 +48,6 @@ MAX_BODY_BYTES = 64 * 1024
 _INVISIBLE_CATEGORIES = {"Cf", "Zs", "Zl", "Zp", "Cc", "Mn", "Me"}
 _BLANK_CHARACTERS = {"\u115f", "\u1160", "\u2800", "\u3164", "\uffa0"}
 
-_BUSY_MESSAGE = N_("The tutor is busy. Please try again in a moment.")
-_PROVIDER_MESSAGES = {
-    "timeout": _BUSY_MESSAGE,
-    "connection": N_("The tutor cannot be reached right now. Please try again in a moment."),
-    "rate_limited": _BUSY_MESSAGE,
-    "overloaded": _BUSY_MESSAGE,
-    "context_too_long": N_(
-        "This conversation has grown too long for the tutor. Clear it to go on."
-    ),
-    "content_filter": N_("The tutor cannot answer that question."),
-    "refusal": N_("The tutor cannot answer that question."),
-    "empty": N_("The tutor could not answer this time. Please try again."),
-    "bad_response": N_("The tutor could not answer this time. Please try again."),
-}
-_NEUTRAL_MESSAGE = N_("The tutor is not available right now. Your course team has been told.")
-# Failures a retry may cure; the others are configuration faults or about the question itself.
-_RETRYABLE_KINDS = {"timeout", "connection", "rate_limited", "overloaded", "empty", "bad_response"}
-# Configuration faults: logged as errors for staff; the learner sees the neutral message.
-_CONFIGURATION_KINDS = {"auth", "not_found", "bad_request", "unavailable"}
 _LIMIT_MESSAGES = {
     "block_questions": N_(
         "You have asked all your questions for today in this tutor. Come back tomorrow."
@@ -592,7 +570,10 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
         except shared_cache.CacheUnavailable as error:  # fail closed: nothing uncounted is spent
             log.error("ai_tutor question refused: block=%s shared cache unavailable", self.block_id)
             raise Unavailable(
-                "cache_unavailable", _NEUTRAL_MESSAGE, retry_after=30, extra={"retry": True}
+                "cache_unavailable",
+                answering.NEUTRAL_MESSAGE,
+                retry_after=30,
+                extra={"retry": True},
             ) from error
         except limits.LimitReached as error:
             log.info("ai_tutor question refused: block=%s limit=%s", self.block_id, error.reason)
@@ -781,7 +762,9 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             try:
                 budget.check_budgets(quotas)
             except shared_cache.CacheUnavailable as error:  # fail closed, as for learners
-                raise Unavailable("cache_unavailable", _NEUTRAL_MESSAGE, retry_after=30) from error
+                raise Unavailable(
+                    "cache_unavailable", answering.NEUTRAL_MESSAGE, retry_after=30
+                ) from error
             except limits.LimitReached as error:
                 raise Refused(
                     f"limit_{error.reason}",
@@ -894,7 +877,7 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
             return self.tutor_config()
         except ConfigError as error:
             log.error("ai_tutor is misconfigured: %s", error)
-            raise Unavailable("misconfigured", _NEUTRAL_MESSAGE) from error
+            raise Unavailable("misconfigured", answering.NEUTRAL_MESSAGE) from error
 
     def _refuse_in_exams(self) -> None:
         """No tutor in a timed, proctored or other exam subsection; no provider is asked."""
@@ -948,15 +931,10 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
     def _answer(
         self, config: TutorConfig, cache: Any, question: str, learner_lines: list[str]
     ) -> tuple[Completion, tuple[Citation, ...], str]:
-        """Ask the provider within the deadline and the caps; on failure the fallback, if the
-        operator set one. Raises `Unavailable` when no one answered.
-
-        A "context too long" answer is met once: the request is rebuilt within a much
-        smaller budget (older turns go first) and asked again, if that made it smaller.
-        The citations are the sources the reply cites as [n], else all it was sent.
-        """
+        """The reply to `question`, from the unit's material, the learner's recent turns and
+        progress; `answering.answer` asks the provider. Raises `Unavailable` when no one
+        answered."""
         from ai_tutor.learner import preferred_language, progress_lines, unit_progress
-        from ai_tutor.prompt import cited_sources, request_size, retry_budget
 
         unit_name, material = self._unit_material()
         history = conversation.prompt_messages(self.conversation, config.history_turns)
@@ -980,152 +958,7 @@ class AITutorBlock(StudioEditableXBlockMixin, XBlock):
                 token_budget=budget,
             )
 
-        request, citations = request_within(config.context_token_budget)
-        started = time.monotonic()
-        try:
-            try:
-                # The provider is built inside the call: building an SDK client the first
-                # time (TLS setup, imports) counts against the deadline too.
-                completion = self._call(
-                    config,
-                    cache,
-                    config.provider,
-                    lambda: provider_for(config),
-                    request,
-                    config.deadline_seconds,
-                )
-            except ProviderError as error:
-                if error.kind != "context_too_long":
-                    raise
-                smaller, smaller_citations = request_within(
-                    retry_budget(config.context_token_budget)
-                )
-                if request_size(smaller) >= request_size(request):
-                    raise  # nothing left to trim: the same request would fail the same way
-                log.info(
-                    "ai_tutor request too long, asking once more with less: block=%s "
-                    "estimated_tokens=%d retry_estimated_tokens=%d",
-                    self.block_id,
-                    request_size(request),
-                    request_size(smaller),
-                )
-                request, citations = smaller, smaller_citations
-                left = config.deadline_seconds - (time.monotonic() - started)
-                if left < 1:
-                    raise calls.DeadlinePassed() from error
-                completion = self._call(
-                    config, cache, config.provider, lambda: provider_for(config), request, left
-                )
-            return completion, cited_sources(completion.text, citations), config.provider
-        except calls.OverCapacity as error:
-            log.warning(
-                "ai_tutor question refused: block=%s over the %s cap of provider calls",
-                self.block_id,
-                error.scope,
-            )
-            raise Unavailable(
-                "busy", _BUSY_MESSAGE, retry_after=5, extra={"retry": True}
-            ) from error
-        except (calls.DeadlinePassed, ProviderError) as error:
-            failure = self._provider_failure(config, error)
-
-        for fallback in self._fallbacks(config):
-            # The fallback gets what is left of the one deadline of the question.
-            left = config.deadline_seconds - (time.monotonic() - started)
-            if fallback.name != "offline" and left < 1:
-                continue
-            try:
-                completion = self._call(
-                    config, cache, fallback.name, lambda chosen=fallback: chosen, request, left
-                )
-            except (calls.OverCapacity, calls.DeadlinePassed, ProviderError) as error:
-                log.warning(
-                    "ai_tutor fallback failed: block=%s provider=%s kind=%s",
-                    self.block_id,
-                    fallback.name,
-                    getattr(error, "kind", type(error).__name__),
-                )
-                continue
-            log.info(
-                "ai_tutor fallback answered: block=%s provider=%s", self.block_id, fallback.name
-            )
-            return completion, cited_sources(completion.text, citations), fallback.name
-        raise failure
-
-    def _call(
-        self,
-        config: TutorConfig,
-        cache: Any,
-        name: str,
-        provider: Callable[[], Provider],
-        request: TutorRequest,
-        deadline_seconds: float,
-    ) -> Completion:
-        if name == "offline":  # local and quick: no thread, no slot
-            return provider().complete(request)
-        marker = canary.new_marker()
-        request = canary.guarded(request, marker)
-        with calls.site_slot(cache, config.max_concurrent_calls_site, config.deadline_seconds):
-            completion = calls.call_within(
-                deadline_seconds,
-                config.max_concurrent_calls_process,
-                lambda: provider().complete(request),
-            )
-        if canary.leaked(completion.text, marker):
-            log.warning(
-                "ai_tutor reply withheld: block=%s provider=%s reason=system_prompt_echoed",
-                self.block_id,
-                name,
-            )
-            return canary.refusal(completion)
-        return completion
-
-    def _fallbacks(self, config: TutorConfig) -> list[Provider]:
-        """The secondary provider, if one is set, then the offline tutor."""
-        if not config.fallback_provider:
-            return []
-        chain: list[Provider] = []
-        if config.fallback_provider != "offline":
-            # TODO: the secondary provider takes its key from its SDK's environment variable
-            # and its default model; it has no settings of its own yet.
-            secondary = dataclasses.replace(
-                config, provider=config.fallback_provider, model="", api_key="", base_url=""
-            )
-            try:
-                chain.append(provider_for(secondary))
-            except ProviderError:
-                log.error("ai_tutor fallback provider %s is not installed", secondary.provider)
-        return [*chain, OfflineProvider()]
-
-    def _provider_failure(
-        self, config: TutorConfig, error: calls.DeadlinePassed | ProviderError
-    ) -> Unavailable:
-        """Log a provider failure for staff; the error the learner gets for it."""
-        if isinstance(error, calls.DeadlinePassed):
-            log.warning(
-                "ai_tutor provider call passed its deadline: block=%s provider=%s deadline_s=%g",
-                self.block_id,
-                config.provider,
-                config.deadline_seconds,
-            )
-            return Unavailable("deadline", _BUSY_MESSAGE, retry_after=5, extra={"retry": True})
-
-        log_at = log.error if error.kind in _CONFIGURATION_KINDS else log.warning
-        log_at(
-            "ai_tutor provider failed: block=%s provider=%s kind=%s detail=%s",
-            self.block_id,
-            config.provider,
-            error.kind,
-            error,
-        )
-        message = _PROVIDER_MESSAGES.get(error.kind, _NEUTRAL_MESSAGE)
-        retry_after = int(error.retry_after) + 1 if error.retry_after is not None else 5
-        return Unavailable(
-            f"provider_{error.kind}",
-            message,
-            retry_after=retry_after,
-            extra={"retry": error.kind in _RETRYABLE_KINDS},
-        )
+        return answering.answer(config, cache, request_within, self.block_id)
 
     def _translated(self, error: TutorError) -> TutorError:
         error.message = self._gettext(error.message)
