@@ -56,21 +56,19 @@ def answer(
     turns go first) and asked again, if that made it smaller. The citations are the sources
     the reply cites as [n], else all it was sent.
     """
+
+    def ask_primary(request: TutorRequest, seconds: float) -> Completion:
+        # The provider is built inside the call: building an SDK client the first time
+        # (TLS setup, imports) counts against the deadline too.
+        return _call(
+            block_id, config, cache, config.provider, lambda: provider_for(config), request, seconds
+        )
+
     request, citations = request_within(config.context_token_budget)
     started = time.monotonic()
     try:
         try:
-            # The provider is built inside the call: building an SDK client the first
-            # time (TLS setup, imports) counts against the deadline too.
-            completion = _call(
-                block_id,
-                config,
-                cache,
-                config.provider,
-                lambda: provider_for(config),
-                request,
-                config.deadline_seconds,
-            )
+            completion = ask_primary(request, config.deadline_seconds)
         except ProviderError as error:
             if error.kind != "context_too_long":
                 raise
@@ -88,15 +86,7 @@ def answer(
             left = config.deadline_seconds - (time.monotonic() - started)
             if left < 1:
                 raise calls.DeadlinePassed() from error
-            completion = _call(
-                block_id,
-                config,
-                cache,
-                config.provider,
-                lambda: provider_for(config),
-                request,
-                left,
-            )
+            completion = ask_primary(request, left)
         return completion, cited_sources(completion.text, citations), config.provider
     except calls.OverCapacity as error:
         log.warning(

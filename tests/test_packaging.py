@@ -18,6 +18,11 @@ CONSTRAINTS = ROOT.parent / "shared" / "openedx-constraints"
 
 pytestmark = pytest.mark.packaging
 
+ulmo_pins = pytest.mark.skipif(
+    sys.version_info[:2] != (3, 11) or not CONSTRAINTS.is_dir(),
+    reason="the Ulmo pins (../shared/openedx-constraints/py311.txt) are for Python 3.11",
+)
+
 # Runs inside the installed environment: reads the shipped templates and static files through
 # the package, renders the student view, and reports where everything came from.
 PROBE = textwrap.dedent(
@@ -157,8 +162,7 @@ def test_strict_editable_install_reads_templates_and_static(tmp_path):
     assert found["has_form"] and found["has_js"]
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the Ulmo pins are for Python 3.11")
-@pytest.mark.skipif(not CONSTRAINTS.is_dir(), reason="../shared/openedx-constraints is not here")
+@ulmo_pins
 def test_anthropic_extra_resolves_against_the_full_ulmo_pins(tmp_path):
     report = tmp_path / "report.json"
     run(
@@ -186,8 +190,7 @@ def test_anthropic_extra_resolves_against_the_full_ulmo_pins(tmp_path):
     assert "openai" not in installed
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the Ulmo pins are for Python 3.11")
-@pytest.mark.skipif(not CONSTRAINTS.is_dir(), reason="../shared/openedx-constraints is not here")
+@ulmo_pins
 def test_openai_extra_cannot_keep_ulmos_openai_0_28(tmp_path):
     # The README tells Ulmo operators that [openai] upgrades the openai edx-enterprise holds
     # back; with that pin in force the extra cannot resolve at all.
